@@ -1,0 +1,117 @@
+# Lotse: `make run` starts the product, `make test` runs every test. Both set up what is missing first
+# (two virtual environments, translations, the knowledge index, the Rasa model) and are quick when nothing
+# changed. `make help` lists the other targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
+PY311 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.11*/bin/python3.11) $(shell command -v python3.11))
+PY310 ?= $(PYENV_ROOT)/versions/3.10.13/bin/python
+
+APP_VENV := .venv
+RASA_VENV := .venv-rasa
+APP_PY := $(APP_VENV)/bin/python
+RASA := $(RASA_VENV)/bin/rasa
+PIP_FLAGS := --quiet --disable-pip-version-check --no-input
+
+# Nothing may download a model at run time or in tests.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYTHONPATH := $(CURDIR)
+export PYTHONDONTWRITEBYTECODE := 1
+# Rasa must not phone home (telemetry, error reports): there is no internet, and users' data stays here.
+export RASA_TELEMETRY_ENABLED := false
+# Ports and internal URLs (override in the environment; see README "Configuration").
+export LOTSE_PORT ?= 8000
+export LOTSE_RASA_PORT ?= 5005
+export LOTSE_ACTIONS_PORT ?= 5055
+export LOTSE_PUBLIC_URL ?= http://127.0.0.1:$(LOTSE_PORT)
+export LOTSE_RASA_URL ?= http://127.0.0.1:$(LOTSE_RASA_PORT)
+export LOTSE_ACTIONS_URL ?= http://127.0.0.1:$(LOTSE_ACTIONS_PORT)
+export LOTSE_TRACKER_DB ?= $(CURDIR)/var/rasa/tracker.sqlite3
+export LOTSE_LOG_JSON ?= false
+
+RASA_MODEL := bot/models/lotse.tar.gz
+RASA_INPUTS := bot/config.yml bot/domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) \
+	$(wildcard bot/components/*.py)
+PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: help run test setup index validate eval tune bench locales extract-messages rasa-validate \
+	rasa-test lint lock clean browser
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+run: setup $(MO_FILES) index $(RASA_MODEL) ## Start Lotse (API, Rasa, actions) and print the demo URL
+	@mkdir -p var/rasa
+	@echo ""
+	@echo "  Lotse is starting. Demo page: $(LOTSE_PUBLIC_URL)/   (Ctrl-C stops everything)"
+	@echo ""
+	@$(APP_VENV)/bin/honcho start --no-prefix -f Procfile 2>&1 || true
+
+test: setup $(MO_FILES) index $(RASA_MODEL) browser ## Run the whole test suite (unit, API, Rasa, end to end, browser)
+	$(APP_PY) -m pytest
+
+setup: $(APP_VENV)/.installed $(RASA_VENV)/.installed ## Create both virtual environments
+
+$(APP_VENV)/.installed: requirements/app.txt requirements/dev.txt
+	@test -n "$(PY311)" || { echo "Python 3.11 not found; set PY311=/path/to/python3.11"; exit 1; }
+	@test -x $(APP_PY) || $(PY311) -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/app.txt -r requirements/dev.txt
+	@touch $@
+
+$(RASA_VENV)/.installed: requirements/rasa.txt
+	@test -x $(PY310) || { echo "Python 3.10 not found at $(PY310); set PY310=/path/to/python3.10"; exit 1; }
+	@test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/rasa.txt
+	@touch $@
+
+index: $(APP_VENV)/.installed ## Validate knowledge files and (re)build the search index incrementally
+	$(APP_PY) -m knowledge build
+
+validate: $(APP_VENV)/.installed ## Check knowledge entries and tenants (exit 1 on errors)
+	$(APP_PY) -m knowledge validate --strict-coverage
+
+eval: setup index ## Retrieval quality on the dev and held-out test sets, per locale
+	$(APP_PY) -m knowledge eval --set eval/dev.yaml --parts --langid
+	$(APP_PY) -m knowledge eval --set eval/test.yaml
+
+tune: setup index ## Re-tune fusion and abstention on the dev set (writes knowledge/search.yaml)
+	$(APP_PY) -m knowledge tune --set eval/dev.yaml
+
+bench: setup $(MO_FILES) index $(RASA_MODEL) ## Speed and memory benchmarks (numbers go to docs/benchmarks.md)
+	$(APP_PY) -m bench.search
+	$(APP_PY) -m bench.index_build
+	$(APP_PY) -m bench.chat_turn
+
+$(RASA_MODEL): $(RASA_VENV)/.installed $(RASA_INPUTS)
+	cd bot && ../$(RASA) train --fixed-model-name lotse --out models --quiet
+	@touch $@
+
+rasa-validate: $(RASA_VENV)/.installed ## rasa data validate
+	cd bot && ../$(RASA) data validate --quiet
+
+extract-messages: $(APP_VENV)/.installed ## Extract texts to locales/messages.pot and update every catalog
+	$(APP_VENV)/bin/pybabel extract -F locales/babel.cfg -k N_ -o locales/messages.pot --no-location --sort-output \
+		--project Lotse --msgid-bugs-address "" .
+	$(APP_VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
+
+locales: $(MO_FILES) ## Compile translation catalogs
+
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(APP_VENV)/.installed
+	$(APP_VENV)/bin/pybabel compile --statistics -d locales -l $* 2>&1 | tail -1
+
+browser: ## Install Debian's Chromium for the widget tests if it is missing
+	@command -v chromium >/dev/null || { echo "installing chromium (Debian package)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(APP_VENV)/.installed ## Ruff
+	$(APP_VENV)/bin/ruff check api bot knowledge locales tests bench
+
+lock: ## Re-resolve requirements/*.in into the pinned requirements/*.txt
+	PY311=$(PY311) PY310=$(PY310) scripts/lock.sh
+
+clean: ## Remove built artefacts (index, model, compiled catalogs), keep the environments
+	rm -rf var/index bot/models bot/.rasa $(MO_FILES)

@@ -1,0 +1,294 @@
+"""What every messenger channel shares: deduplication, button payload keys, sending with retries, and the
+processing of one incoming message in the background (rate limit, conversation, reply, fallbacks).
+
+Messengers retry a webhook until they get a 2xx, so the webhook answers at once and the turn runs after
+the response; the platform's update or message id makes a retried delivery a no-op. Logs carry the channel
+and outcomes, never message text or user ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+import traceback
+import weakref
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+
+import locales
+from api.conversation import Turn, resolve_locale
+from api.errors import ApiError
+from api.state import AppState
+from bot.messages import BotMessage, bot_message
+from knowledge import answers
+from knowledge.tenants import Tenant
+from knowledge.text import clean_message
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000  # as for the web chat; longer messages are cut before they reach the bot
+MAX_RETRY_AFTER = 60.0  # seconds; a platform asking for a longer pause gets the message dropped and logged
+_sleep = asyncio.sleep  # replaced in tests, so retries do not wait
+
+
+class MalformedUpdate(ValueError):
+    """The webhook body is JSON but not the shape the platform documents."""
+
+
+_KINDS = {dict: "an object", list: "a list", str: "a string", int: "an integer"}
+
+
+def get_field(obj: dict, key: str, kind: type, required: bool = False) -> Any:
+    """``obj[key]`` if it has the documented type; None if absent and optional; MalformedUpdate otherwise."""
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise MalformedUpdate(f"{key} is missing")
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise MalformedUpdate(f"{key} must be {_KINDS.get(kind, kind.__name__)}")
+    return value
+
+
+class SendError(Exception):
+    """A reply could not be delivered (after retries where retrying made sense)."""
+
+    def __init__(self, status: int | None, code: str, description: str = "") -> None:
+        super().__init__(f"{status} {code}")
+        self.status, self.code, self.description = status, code, description
+
+
+# --- small bounded stores ------------------------------------------------------------------------------------
+
+class TTLSet:
+    """Keys seen in the last ``ttl`` seconds, at most ``max_items`` (the oldest are forgotten first)."""
+
+    def __init__(self, max_items: int, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._items: OrderedDict[str, float] = OrderedDict()
+        self._max, self._ttl, self._clock = max_items, ttl, clock
+
+    def add(self, key: str) -> bool:
+        """Remember ``key``; True when it was not already there."""
+        now = self._clock()
+        while self._items and next(iter(self._items.values())) <= now - self._ttl:
+            self._items.popitem(last=False)
+        if key in self._items:
+            return False
+        self._items[key] = now
+        if len(self._items) > self._max:
+            self._items.popitem(last=False)
+        return True
+
+
+class PayloadStore:
+    """Button payloads too long for the platform's id field travel as a short key (bounded, in memory).
+
+    After a restart or eviction an old button's key is unknown; the user is asked to type instead."""
+
+    PREFIX = "~"  # payloads are intents ("/ask_entry{...}") or words; a key is recognisable by this prefix
+
+    def __init__(self, max_items: int = 10_000) -> None:
+        self._payloads: OrderedDict[str, str] = OrderedDict()
+        self._max = max_items
+
+    def id_for(self, payload: str, max_bytes: int) -> str:
+        if len(payload.encode()) <= max_bytes and not payload.startswith(self.PREFIX):
+            return payload
+        key = self.PREFIX + hashlib.sha256(payload.encode()).hexdigest()[:20]
+        self._payloads[key] = payload
+        self._payloads.move_to_end(key)
+        if len(self._payloads) > self._max:
+            self._payloads.popitem(last=False)
+        return key
+
+    def payload_for(self, button_id: str) -> str | None:
+        """The payload behind a button id; None for a key this process does not know (any more)."""
+        if not button_id.startswith(self.PREFIX):
+            return button_id
+        return self._payloads.get(button_id)
+
+
+class ChatLocks:
+    """One lock per chat, so one person's messages are answered in order; unused locks disappear."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @asynccontextmanager
+    async def hold(self, chat: str) -> AsyncIterator[None]:
+        lock = self._locks.get(chat)
+        if lock is None:
+            lock = self._locks[chat] = asyncio.Lock()
+        async with lock:
+            yield
+
+
+@dataclass
+class Delivery:
+    """Per-process state of the messenger channels."""
+
+    seen: TTLSet
+    payloads: PayloadStore = field(default_factory=PayloadStore)
+    warned: TTLSet = field(default_factory=lambda: TTLSet(10_000, 60.0))  # chats told they are rate limited
+    locks: ChatLocks = field(default_factory=ChatLocks)
+    send_attempts: int = 4
+    backoff_seconds: float = 0.5
+
+
+# --- sending -------------------------------------------------------------------------------------------------
+
+RetryDelay = Callable[[httpx.Response, int], float | None]
+
+
+async def post_with_retry(
+    http: httpx.AsyncClient,
+    url: str,
+    payload: dict[str, Any],
+    *,
+    attempts: int,
+    backoff: float,
+    retry_delay: RetryDelay,
+    error_code: Callable[[httpx.Response], str],
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST with retries on rate limits, server errors and failed connections. A read timeout is not retried:
+    the message may have arrived, and a duplicate answer is worse than a missing one."""
+    for attempt in range(attempts):
+        try:
+            response = await http.post(url, json=payload, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            error, delay = SendError(None, type(exc).__name__), backoff * 2**attempt
+        except httpx.HTTPError as exc:
+            raise SendError(None, type(exc).__name__) from exc
+        else:
+            if response.is_success:
+                return response
+            error = SendError(response.status_code, error_code(response), _description(response))
+            delay = retry_delay(response, attempt)
+            if delay is None:
+                raise error
+        if attempt == attempts - 1 or delay > MAX_RETRY_AFTER:
+            raise error
+        await _sleep(delay)
+    raise SendError(None, "no_attempts")
+
+
+def _description(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        error = body.get("error")
+        return str(body.get("description") or (error.get("message") if isinstance(error, dict) else "") or "")
+    return ""
+
+
+# --- one incoming message ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message from a messenger, reduced to what a turn needs."""
+
+    channel: str  # "telegram" | "whatsapp": the metrics and rate-limit label
+    chat: str  # where the reply goes (Telegram chat id, WhatsApp wa_id)
+    sender_id: str  # the bot's conversation id: "tg:<chat_id>", "wa:<wa_id>"
+    text: str | None  # None: a voice message, photo or other content the bot cannot read
+    locale_hint: str | None = None
+
+
+class Channel(Protocol):
+    name: str
+
+    async def send(self, chat: str, messages: Sequence[BotMessage]) -> None:
+        """Deliver the bot's messages; raises SendError."""
+
+    async def typing(self, chat: str) -> None:
+        """Show that an answer is coming (best effort, never raises)."""
+
+
+def rate_limited_text(locale: str) -> str:
+    _ = locales.gettext_for(locale)
+    return _("You are sending messages very quickly. Please wait a minute, then write again.")
+
+
+def unsupported_text(locale: str) -> str:
+    _ = locales.gettext_for(locale)
+    return _("I can only read text messages. Please write your question in a few words.")
+
+
+def choose_text(locale: str) -> str:
+    """Above buttons when the text they belong to was sent separately."""
+    _ = locales.gettext_for(locale)
+    return _("Please choose:")
+
+
+def _locale_for_notices(turn: Turn) -> str:
+    try:
+        return resolve_locale(turn)[0]
+    except Exception:  # language identification must never stop a notice
+        return turn.tenant.default_locale
+
+
+def expired_button_text(locale: str) -> str:
+    _ = locales.gettext_for(locale)
+    return _("This button is no longer active. Please write your question.")
+
+
+async def send_notice(channel: Channel, chat: str, text: str, locale: str) -> None:
+    await _send(channel, chat, [bot_message(text, locale)])
+
+
+async def _send(channel: Channel, chat: str, messages: Sequence[BotMessage]) -> None:
+    try:
+        await channel.send(chat, messages)
+    except SendError as exc:
+        log.warning("reply not delivered", extra={"channel": channel.name, "status": exc.status, "code": exc.code})
+    except Exception as exc:  # a bug in rendering must not leave an unhandled task error without context
+        log.error("reply not delivered", extra={"channel": channel.name, "error": type(exc).__name__,
+                                                "where": "".join(traceback.format_tb(exc.__traceback__))})
+
+
+async def deliver(state: AppState, delivery: Delivery, channel: Channel, incoming: Incoming, tenant: Tenant) -> None:
+    """Answer one message: never raises, always tries to tell the person something useful."""
+    text = clean_message(incoming.text or "")[:MAX_TEXT]
+    turn = Turn(channel=incoming.channel, sender_id=incoming.sender_id, text=text, tenant=tenant,
+                locale_hint=incoming.locale_hint)
+    turns = state.metrics.turns
+    async with delivery.locks.hold(incoming.sender_id):
+        try:
+            state.limits.check_session(incoming.channel, incoming.sender_id)
+        except ApiError:
+            locale = _locale_for_notices(turn)
+            turns.labels(incoming.channel, locale, "rate_limited").inc()
+            if delivery.warned.add(incoming.sender_id):  # once per window, not for every message
+                await send_notice(channel, incoming.chat, rate_limited_text(locale), locale)
+            return
+        if not text:
+            locale = _locale_for_notices(turn)
+            turns.labels(incoming.channel, locale, "unsupported").inc()
+            await send_notice(channel, incoming.chat, unsupported_text(locale), locale)
+            return
+        await channel.typing(incoming.chat)
+        try:
+            result = await state.conversation.handle(turn)
+        except Exception as exc:
+            log.error("turn failed", extra={"channel": incoming.channel, "error": type(exc).__name__,
+                                            "where": "".join(traceback.format_tb(exc.__traceback__))})
+            locale = _locale_for_notices(turn)
+            turns.labels(incoming.channel, locale, "error").inc()
+            await send_notice(channel, incoming.chat, answers.try_again_text(locale), locale)
+            return
+        outcome = "degraded" if result.degraded else ("handover" if result.handover else "ok")
+        turns.labels(incoming.channel, result.locale, outcome).inc()
+        messages = [m if m.get("locale") else {**m, "locale": result.locale} for m in result.messages]
+        await _send(channel, incoming.chat, messages)
+        log.info("messenger turn", extra={"channel": incoming.channel, "locale": result.locale, "outcome": outcome})
+

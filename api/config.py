@@ -1,0 +1,51 @@
+"""Typed settings of the API process, from ``LOTSE_*`` environment variables (documented in README.md)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+
+from knowledge.config import KnowledgeSettings
+
+
+class Settings(KnowledgeSettings):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8000"  # how browsers and messengers reach this app
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = 10.0
+    rasa_retries: int = Field(default=2, ge=0, le=5)
+
+    default_tenant: str = "demo"
+    admin_token: SecretStr | None = None  # enables POST /api/v1/admin/reload
+    index_watch_seconds: float = Field(default=5.0, ge=0)  # 0 disables polling for new index builds
+
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    rate_limit_ip: str = "60/minute"
+    rate_limit_session: str = "20/minute"
+    trust_forwarded_for: bool = False  # only behind a reverse proxy that sets X-Forwarded-For
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_secret_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_tenant: str | None = None  # tenant whose contacts messenger users see (default_tenant if unset)
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_tenant: str | None = None
+    messenger_send_attempts: int = Field(default=4, ge=1, le=10)  # per outgoing message, on 429/5xx
+    messenger_backoff_seconds: float = Field(default=0.5, ge=0)  # doubles on every retry
+    messenger_dedupe_seconds: float = Field(default=24 * 3600, gt=0)  # platforms redeliver for hours
+    messenger_dedupe_size: int = Field(default=50_000, ge=100)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

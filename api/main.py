@@ -1,0 +1,101 @@
+"""The FastAPI application: wiring only. Domain logic lives in knowledge/, bot/ and the route modules."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from api import errors
+from api.config import Settings, get_settings
+from api.conversation import Conversation
+from api.observability import Metrics, MetricsMiddleware, configure_logging
+from api.rasa_client import RasaClient
+from api.routes import admin, chat, health, knowledge, meta, webhooks, widget
+from api.security import BodySizeLimit, RateLimits, TenantCORSMiddleware
+from api.state import AppState
+from knowledge import langid
+from knowledge.service import KnowledgeService
+
+log = logging.getLogger(__name__)
+
+
+async def _watch_index(service: KnowledgeService, every: float) -> None:
+    """Pick up new index builds without a restart (the build swaps a symlink atomically)."""
+    while True:
+        await asyncio.sleep(every)
+        await asyncio.to_thread(service.reload_if_changed)
+
+
+def create_app(
+    settings: Settings | None = None,
+    knowledge_service: KnowledgeService | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass their own settings, a preloaded knowledge service or an HTTP transport."""
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        service = knowledge_service or KnowledgeService(settings)
+        await asyncio.to_thread(service.reload_if_changed)
+        await asyncio.to_thread(langid.warm_up)
+        http = httpx.AsyncClient(timeout=httpx.Timeout(settings.rasa_timeout_seconds, connect=2.0),
+                                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                                 transport=transport)
+        rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries)
+        app.state.lotse = AppState(
+            settings=settings, knowledge=service, http=http, rasa=rasa, conversation=Conversation(rasa, service),
+            limits=RateLimits(settings.rate_limit_ip, settings.rate_limit_session), metrics=metrics,
+        )
+        watcher = asyncio.create_task(_watch_index(service, settings.index_watch_seconds)) \
+            if settings.index_watch_seconds > 0 else None
+        log.info("Lotse API ready", extra={"url": settings.public_url, "index": service.build})
+        try:
+            yield
+        finally:
+            if watcher:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            await http.aclose()
+
+    app = FastAPI(
+        title="Lotse API",
+        version="1.0.0",
+        description="Multilingual information assistant for people new in Germany: chat, knowledge search, "
+                    "entries, locales. Answers come only from curated entries with official sources.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for router in (health.router, chat.router, knowledge.router, meta.router, admin.router, webhooks.router,
+                   widget.router):
+        app.include_router(router)
+
+    def allowed_origins() -> set[str]:
+        state = getattr(app.state, "lotse", None)
+        origins = {settings.public_url.rstrip("/")}
+        if state:
+            for tenant in state.knowledge.tenants.values():
+                origins |= {o.rstrip("/") for o in tenant.origins}
+        return origins
+
+    app.add_middleware(TenantCORSMiddleware, allowed_origins=allowed_origins)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+def run() -> None:
+    import uvicorn
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    print(f"\n  Lotse demo page: {settings.public_url}/\n", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                proxy_headers=settings.trust_forwarded_for, access_log=False)

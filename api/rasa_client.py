@@ -1,0 +1,69 @@
+"""Talks to the Rasa server's REST channel (internal, never exposed publicly)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+
+from bot.messages import BotMessage
+
+log = logging.getLogger(__name__)
+
+
+class RasaUnavailable(Exception):
+    """Rasa could not be reached or answered with an error."""
+
+
+def parse_messages(raw: Any) -> list[BotMessage]:
+    """Rasa's REST output -> bot messages. Plain Rasa messages (text/buttons) are accepted too."""
+    if not isinstance(raw, list):
+        raise RasaUnavailable(f"unexpected response from Rasa: {type(raw).__name__}")
+    messages: list[BotMessage] = []
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        custom = item.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("text"), str):
+            messages.append(BotMessage(**{k: v for k, v in custom.items() if k in BotMessage.__annotations__}))
+        elif isinstance(item.get("text"), str):
+            buttons = [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                for b in item.get("buttons") or [] if isinstance(b, dict)
+            ]
+            messages.append(BotMessage(text=item["text"], buttons=buttons))
+    return messages
+
+
+class RasaClient:
+    def __init__(self, http: httpx.AsyncClient, base_url: str, retries: int = 2, backoff_seconds: float = 0.25) -> None:
+        self._http = http
+        self._url = base_url.rstrip("/")
+        self._retries = retries
+        self._backoff = backoff_seconds
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
+        """One user turn. Retries only when the connection could not be made (the message was not
+        delivered), so a turn is never processed twice."""
+        body = {"sender": sender, "message": text, "metadata": metadata}
+        for attempt in range(self._retries + 1):
+            try:
+                response = await self._http.post(f"{self._url}/webhooks/rest/webhook", json=body)
+                response.raise_for_status()
+                return parse_messages(response.json())
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                if attempt == self._retries:
+                    raise RasaUnavailable(f"Rasa not reachable: {exc.__class__.__name__}") from exc
+                await asyncio.sleep(self._backoff * 2**attempt)
+            except (httpx.HTTPError, ValueError) as exc:
+                raise RasaUnavailable(f"Rasa failed: {exc.__class__.__name__}") from exc
+        raise RasaUnavailable("unreachable")  # pragma: no cover - loop always returns or raises
+
+    async def alive(self) -> bool:
+        try:
+            response = await self._http.get(f"{self._url}/", timeout=2.0)
+            return response.status_code == 200
+        except httpx.HTTPError:
+            return False

@@ -1,0 +1,66 @@
+"""Direct access to the knowledge base, without the dialogue: search and entries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import KnowledgeDep, StateDep, TenantDep, check_locale
+from api.errors import ApiError
+from api.schemas import EntryResponse, ErrorResponse, SearchResponse, SearchResultItem, SourceLink
+from knowledge import langid
+
+router = APIRouter(prefix="/api/v1", tags=["knowledge"])
+ERRORS = {code: {"model": ErrorResponse} for code in (404, 422, 503)}
+
+
+def _snippet(summary: str, limit: int = 240) -> str:
+    return summary if len(summary) <= limit else summary[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+@router.get("/search", response_model=SearchResponse, responses=ERRORS)
+async def search(
+    knowledge: KnowledgeDep,
+    state: StateDep,
+    tenant: TenantDep,
+    q: Annotated[str, Query(min_length=1, max_length=500, description="The question.")],
+    locale: Annotated[str | None, Query(description="Detected from q when omitted.")] = None,
+    k: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> SearchResponse:
+    """Ranked entries for a question, and whether the best one answers it (abstains otherwise)."""
+    query = q.strip()
+    if not query:
+        raise ApiError(422, "invalid_request", "q must contain text")
+    code = check_locale(locale) or langid.detect_locale(query) or tenant.default_locale
+    result = knowledge.searcher.search(query, code, tenant, k=k)
+    state.metrics.searches.labels(code, str(result.answerable).lower()).inc()
+    return SearchResponse(
+        query=query,
+        locale=code,
+        answerable=result.answerable,
+        results=[
+            SearchResultItem(id=h.entry.id, title=h.entry.title, score=round(h.score, 4), locale=h.entry.locale,
+                             snippet=_snippet(h.entry.summary))
+            for h in result.hits
+        ],
+    )
+
+
+@router.get("/entries/{entry_id}", response_model=EntryResponse, responses=ERRORS)
+async def entry(
+    knowledge: KnowledgeDep,
+    entry_id: Annotated[str, Path(max_length=80, pattern=r"^[a-z][a-z0-9.-]*$")],
+    locale: Annotated[str, Query()] = "de",
+) -> EntryResponse:
+    """One entry in the requested locale (German or English when it does not exist in that locale yet)."""
+    check_locale(locale)
+    found = knowledge.searcher.version(entry_id, locale)
+    if found is None:
+        raise ApiError(404, "unknown_entry", f"No entry {entry_id!r}.")
+    item, fallback = found
+    return EntryResponse(
+        id=item.id, locale=item.locale, title=item.title, body=item.body, summary=item.summary,
+        sources=[SourceLink(title=s.title, url=s.url) for s in item.sources], checked=item.checked,
+        translation=item.translation, related=item.related, fallback=fallback,
+    )

@@ -1,0 +1,1 @@
+"""Lotse's dialogue: the Rasa project (config, domain, data) and the custom actions and NLG it calls."""

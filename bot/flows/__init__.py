@@ -1,0 +1,1 @@
+"""Pure logic of the guided checks (no Rasa, no I/O): understanding the answers and deciding the outcome."""

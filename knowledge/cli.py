@@ -1,0 +1,263 @@
+"""Maintainer CLI: ``python -m knowledge --help`` (or ``make validate``, ``make index``, ``make eval``)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from knowledge.config import KnowledgeSettings
+from knowledge.validation import Report, validate_dir
+
+app = typer.Typer(help="Validate, build and query Lotse's knowledge base.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> KnowledgeSettings:
+    return KnowledgeSettings()
+
+
+def _print_problems(report: Report, show_warnings: bool) -> None:
+    shown = report.problems if show_warnings else report.errors
+    for problem in sorted(shown, key=lambda p: (p.severity != "error", p.path, p.line or 0)):
+        style = "red" if problem.severity == "error" else "yellow"
+        console.print(f"[{style}]{problem}[/{style}]", highlight=False, soft_wrap=True)
+
+
+def _coverage_table(report: Report) -> Table:
+    locales_ = next(iter(report.coverage.values())).keys() if report.coverage else []
+    table = Table(title="Coverage (topic x locale)", show_lines=False)
+    table.add_column("topic")
+    for code in locales_:
+        table.add_column(code, justify="center")
+    for topic, row in report.coverage.items():
+        table.add_row(topic, *("[green]✓[/green]" if ok else "[red]✗[/red]" for ok in row.values()))
+    return table
+
+
+@app.command()
+def validate(
+    warnings: Annotated[bool, typer.Option("--warnings/--no-warnings", help="Show warnings too.")] = True,
+    coverage: Annotated[bool, typer.Option(help="Print the topic x locale coverage table.")] = True,
+    strict_coverage: Annotated[bool, typer.Option(help="Fail when a topic is missing in a locale.")] = False,
+) -> None:
+    """Check every entry and tenant file; exit 1 on errors."""
+    report = validate_dir(_settings().knowledge_dir)
+    _print_problems(report, warnings)
+    if coverage:
+        console.print(_coverage_table(report))
+    missing = report.missing()
+    console.print(
+        f"{len(report.files)} files, {len(report.entries)} servable entries, "
+        f"[red]{len(report.errors)} errors[/red], [yellow]{len(report.warnings)} warnings[/yellow], "
+        f"{len(missing)} topic/locale pairs missing"
+    )
+    if report.errors or (strict_coverage and missing):
+        raise typer.Exit(1)
+
+
+@app.command()
+def build(
+    skip_invalid: Annotated[bool, typer.Option(help="Build without the files that have errors.")] = False,
+) -> None:
+    """Validate, then embed changed entries and switch the served index atomically."""
+    from knowledge.embedding import load_embedder
+    from knowledge.index import SourceFile, build_index
+
+    settings = _settings()
+    report = validate_dir(settings.knowledge_dir)
+    if report.errors and not skip_invalid:
+        _print_problems(report, show_warnings=False)
+        err.print(f"[red]{len(report.errors)} errors: index not built; the current index keeps serving.[/red]")
+        raise typer.Exit(1)
+    servable = {e.key for e in report.entries}
+    root = settings.knowledge_dir.parent
+    sources = [
+        SourceFile(str(f.path.relative_to(root)), f.content_hash, f.entry)
+        for f in report.files
+        if f.entry is not None and f.entry.key in servable
+    ]
+    started = time.perf_counter()
+    embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("embedding chunks", total=None)
+        manifest = build_index(sources, embedder, settings.index_dir, progress=lambda n: progress.advance(task, n),
+                               on_plan=lambda total: progress.update(task, total=total))
+    console.print(
+        f"index built in {time.perf_counter() - started:.1f}s: {manifest.entries} entries, {manifest.chunks} vectors "
+        f"({manifest.embedded_chunks} embedded, {manifest.chunks - manifest.embedded_chunks} reused), "
+        f"model {manifest.model_id}, {manifest.faiss_kind} index"
+    )
+
+
+@app.command()
+def stats() -> None:
+    """Counts per locale and translation status, age of facts, and the served index."""
+    from collections import Counter
+    from datetime import date
+
+    from knowledge.index import current_build
+
+    settings = _settings()
+    report = validate_dir(settings.knowledge_dir)
+    table = Table(title="Entries per locale")
+    for column in ("locale", "entries", "original", "machine", "reviewed", "oldest check"):
+        table.add_column(column)
+    for code in sorted({e.locale for e in report.entries}):
+        group = [e for e in report.entries if e.locale == code]
+        counts = Counter(e.translation for e in group)
+        table.add_row(code, str(len(group)), str(counts["original"]), str(counts["machine"]),
+                      str(counts["reviewed"]), str(min(e.checked for e in group)))
+    console.print(table)
+    console.print(f"tenants: {', '.join(report.tenants) or 'none'}; errors: {len(report.errors)}; today {date.today()}")
+    build_dir = current_build(settings.index_dir)
+    if build_dir:
+        console.print_json(json.dumps({k: v for k, v in json.loads((build_dir / "manifest.json").read_text()).items()
+                                       if k != "files"}))
+    else:
+        console.print("no index built yet (make index)")
+
+
+def _service():
+    from knowledge.service import KnowledgeService
+
+    service = KnowledgeService(_settings())
+    if not service.reload_if_changed():
+        err.print(f"[red]{service.error}[/red]")
+        raise typer.Exit(1)
+    return service
+
+
+@app.command()
+def search(
+    query: str,
+    locale: Annotated[str, typer.Option("--locale", "-l")] = "de",
+    tenant: Annotated[Optional[str], typer.Option("--tenant", "-t")] = None,
+    k: int = 5,
+) -> None:
+    """Search from the shell: ranked entries with their scores."""
+    service = _service()
+    result = service.searcher.search(query, locale, service.tenants.get(tenant or ""), k=k)
+    table = Table(title=f"answerable={result.answerable} ambiguous={result.ambiguous}")
+    for column in ("#", "id", "locale", "score", "dense", "bm25", "title"):
+        table.add_column(column)
+    for i, hit in enumerate(result.hits, 1):
+        table.add_row(str(i), hit.entry.id, hit.entry.locale + (" (fallback)" if hit.fallback else ""),
+                      f"{hit.score:.3f}", f"{hit.dense:.3f}", f"{hit.lexical:.2f}", hit.entry.title)
+    console.print(table)
+
+
+def _metrics_table(title: str, rows: dict) -> Table:
+    table = Table(title=title)
+    for column in ("locale", "n", "top-1", "top-3", "MRR", "OOS n", "OOS abstain", "false abstain", "answered+right"):
+        table.add_column(column, justify="right")
+    for code, m in rows.items():
+        table.add_row(code, str(m.in_scope), f"{m.top1:.3f}", f"{m.top3:.3f}", f"{m.mrr:.3f}", str(m.out_of_scope),
+                      f"{m.oos_abstention:.3f}", f"{m.false_abstention:.3f}", f"{m.answered_correctly:.3f}")
+    return table
+
+
+@app.command("eval")
+def evaluate(
+    questions: Annotated[Path, typer.Option("--set", help="Question file.")] = Path("eval/dev.yaml"),
+    parts: Annotated[bool, typer.Option(help="Also measure dense-only and lexical-only ranking.")] = False,
+    langid: Annotated[bool, typer.Option(help="Also measure language identification on the questions.")] = False,
+    errors: Annotated[int, typer.Option(help="Print this many misranked questions.")] = 0,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the metrics as JSON.")] = None,
+) -> None:
+    """Top-1, top-3, MRR per locale, abstention on out-of-scope, false abstention on in-scope."""
+    from dataclasses import asdict, replace
+
+    from knowledge import evaluation
+
+    service = _service()
+    searcher = service.searcher
+    items = evaluation.load_questions(questions)
+    vectors = searcher.embedder.encode_queries([q.q for q in items])
+    outcomes = evaluation.run(searcher, items, service.catalogue, vectors)
+    table = evaluation.by_locale(outcomes)
+    console.print(_metrics_table(f"{questions} (fused, threshold {searcher.params.answer_threshold})", table))
+    result = {"fused": {k: asdict(v) for k, v in table.items()}}
+    if parts:
+        base = searcher.params
+        for name, weight in (("dense", 0.0), ("lexical", 1.0)):
+            searcher.params = replace(base, lexical_weight=weight)
+            part = evaluation.by_locale(evaluation.run(searcher, items, service.catalogue, vectors))
+            searcher.params = base
+            console.print(_metrics_table(f"{name} only (ranking; abstention not calibrated for it)", part))
+            result[name] = {k: asdict(v) for k, v in part.items()}
+    if langid:
+        from knowledge.langid import detect
+
+        hits: dict[str, list[bool]] = {}
+        for item in items:
+            found = detect(item.q)
+            hits.setdefault(item.locale, []).append(bool(found) and found.locale == item.locale)
+        lang_table = Table(title="Language identification (no locale given)")
+        lang_table.add_column("locale")
+        lang_table.add_column("accuracy", justify="right")
+        for code, values in sorted(hits.items()):
+            lang_table.add_row(code, f"{sum(values) / len(values):.3f}")
+        all_values = [v for values in hits.values() for v in values]
+        lang_table.add_row("all", f"{sum(all_values) / len(all_values):.3f}")
+        console.print(lang_table)
+        result["langid"] = {code: sum(v) / len(v) for code, v in hits.items()}
+    for outcome in [o for o in outcomes if o.question.topic and o.rank != 1][:errors]:
+        console.print(f"[yellow]{outcome.question.locale}[/yellow] {outcome.question.q!r}: expected "
+                      f"{outcome.question.topic}, got {outcome.topics[:3]}", highlight=False)
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2))
+
+
+@app.command()
+def tune(
+    questions: Annotated[Path, typer.Option("--set", help="Development question file.")] = Path("eval/dev.yaml"),
+    write: Annotated[bool, typer.Option(help="Write knowledge/search.yaml.")] = True,
+) -> None:
+    """Tune fusion weights and the abstention threshold on the development set."""
+    from knowledge import evaluation
+    from knowledge.search import PARAMS_FILE
+
+    service = _service()
+    items = evaluation.load_questions(questions)
+    params, m, cv = evaluation.tune(service.searcher, items, service.catalogue)
+    console.print(params)
+    summary = (f"dev: top-1 {m.top1:.3f}; abstention (5-fold cross-validated) on out-of-scope "
+               f"{cv['oos_abstention']:.3f}, false abstention {cv['false_abstention']:.3f}")
+    console.print(summary)
+    if write:
+        params.save(PARAMS_FILE, comment=(
+            f"Tuned by `python -m knowledge tune --set {questions}` on {len(items)} questions.\n{summary}"))
+        console.print(f"written {PARAMS_FILE}")
+
+
+@app.command()
+def report(
+    limit: Annotated[int, typer.Option(help="Rows per section.")] = 10,
+) -> None:
+    """Feedback report: most unhelpful entries and most frequent unanswered questions per locale."""
+    from knowledge.feedback import FeedbackStore
+
+    settings = _settings()
+    store = FeedbackStore(settings.database_path, settings.feedback_retention_days)
+    unhelpful = Table(title="Entries rated unhelpful")
+    for column in ("entry", "locale", "unhelpful", "helpful"):
+        unhelpful.add_column(column)
+    for row in store.unhelpful_entries(limit):
+        unhelpful.add_row(row.entry_id, row.locale, str(row.unhelpful), str(row.helpful))
+    console.print(unhelpful)
+    gaps = Table(title="Unanswered questions")
+    for column in ("locale", "count", "question"):
+        gaps.add_column(column)
+    for row in store.unanswered(limit):
+        gaps.add_row(row.locale, str(row.count), row.question)
+    console.print(gaps)

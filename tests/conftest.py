@@ -1,0 +1,40 @@
+"""Shared fixtures. Everything here is real: the built index, the embedding model from the installed package,
+the trained Rasa model, HTTP through FastAPI's test client or real sockets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from knowledge.config import KnowledgeSettings  # noqa: E402
+from knowledge.service import KnowledgeService  # noqa: E402
+from tests.stack import Stack, start_stack  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def knowledge_settings() -> KnowledgeSettings:
+    return KnowledgeSettings()
+
+
+@pytest.fixture(scope="session")
+def knowledge(knowledge_settings: KnowledgeSettings) -> KnowledgeService:
+    """The index built by `make index` (make test builds it first)."""
+    service = KnowledgeService(knowledge_settings)
+    if not service.reload_if_changed():
+        pytest.fail(f"knowledge index not available: {service.error}")
+    return service
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+    """The whole product on free ports: Rasa server, action server, API."""
+    running = start_stack(tmp_path_factory.mktemp("stack"))
+    yield running
+    running.stop_all()

@@ -1,0 +1,223 @@
+"""The public API through FastAPI's test client: real knowledge index, Rasa replaced by a mock transport."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.config import Settings
+from api.main import create_app
+
+
+class FakeRasa:
+    """Stands in for Rasa's REST channel; records what the API sent."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+        self.reply: Callable[[dict], httpx.Response] = lambda body: httpx.Response(200, json=[
+            {"recipient_id": body["sender"], "custom": {"text": "Hallo!", "buttons": [], "sources": [],
+                                                        "entry_id": None, "locale": body["metadata"]["locale"],
+                                                        "handover": False}}])
+        self.alive = True
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != "rasa.test":
+            return httpx.Response(404)
+        if request.method == "GET":
+            return httpx.Response(200 if self.alive else 503, text="Hello from Rasa")
+        body = json.loads(request.content)
+        self.calls.append(body)
+        return self.reply(body)
+
+
+@pytest.fixture
+def rasa() -> FakeRasa:
+    return FakeRasa()
+
+
+def make_client(knowledge, rasa: FakeRasa, **overrides) -> TestClient:
+    settings = Settings(rasa_url="http://rasa.test", index_watch_seconds=0, rasa_retries=0,
+                        admin_token="secret-token", log_json=False, **overrides)
+    return TestClient(create_app(settings, knowledge, transport=httpx.MockTransport(rasa)))
+
+
+@pytest.fixture
+def client(knowledge, rasa):
+    with make_client(knowledge, rasa) as test_client:
+        yield test_client
+
+
+def chat(client, **body):
+    return client.post("/api/v1/chat", json={"session_id": "s1", **body})
+
+
+def test_chat_passes_locale_and_tenant_as_metadata(client, rasa):
+    response = chat(client, message="Hallo", locale="de")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["locale"] == "de" and data["messages"][0]["text"] == "Hallo!" and data["handover"] is False
+    (call,) = rasa.calls
+    assert call["sender"] == "web:demo:s1" and call["message"] == "Hallo"
+    assert call["metadata"] == {"locale": "de", "locale_source": "explicit", "tenant": "demo", "channel": "web"}
+
+
+def test_chat_detects_the_language_when_no_locale_is_given(client, rasa):
+    chat(client, message="كيف أسجل عنوان سكني الجديد؟")
+    assert rasa.calls[0]["metadata"]["locale"] == "ar"
+    assert rasa.calls[0]["metadata"]["locale_source"] == "detected"
+
+
+def test_handover_and_locale_switch_come_from_the_bot(client, rasa):
+    rasa.reply = lambda body: httpx.Response(200, json=[
+        {"custom": {"text": "☎ …", "locale": "ar", "handover": True, "buttons": [], "sources": []}}])
+    data = chat(client, message="أريد التحدث مع شخص", locale="en").json()
+    assert data["handover"] is True and data["locale"] == "ar"
+
+
+@pytest.mark.parametrize("body, status, code", [
+    ({"message": ""}, 422, "invalid_request"),
+    ({"message": "   \u200b "}, 422, "invalid_request"),
+    ({"message": "x" * 2001}, 422, "invalid_request"),
+    ({"message": 42}, 422, "invalid_request"),
+    ({"message": "hi", "locale": "xx"}, 422, "unsupported_locale"),
+    ({"message": "hi", "tenant": "nope"}, 404, "unknown_tenant"),
+    ({"message": "hi", "extra": 1}, 422, "invalid_request"),
+])
+def test_bad_chat_requests_get_clear_4xx(client, body, status, code):
+    response = chat(client, **body)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+
+
+def test_bad_session_id_and_non_json(client):
+    assert client.post("/api/v1/chat", json={"session_id": "<script>", "message": "hi"}).status_code == 422
+    response = client.post("/api/v1/chat", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert client.post("/api/v1/chat", json=["a", "list"]).status_code == 422
+
+
+def test_oversized_body_is_refused_before_parsing(client):
+    response = client.post("/api/v1/chat", content=b"x" * 100_000, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_origin_must_be_allowed_by_the_tenant(client):
+    allowed = client.post("/api/v1/chat", json={"session_id": "s", "message": "hi"},
+                          headers={"origin": "http://localhost:8000"})
+    assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == "http://localhost:8000"
+    refused = client.post("/api/v1/chat", json={"session_id": "s", "message": "hi"},
+                          headers={"origin": "https://evil.example"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "origin_not_allowed"
+    preflight = client.options("/api/v1/chat", headers={"origin": "https://evil.example",
+                                                        "access-control-request-method": "POST"})
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_rate_limit_per_session(knowledge, rasa):
+    with make_client(knowledge, rasa, rate_limit_session="3/minute") as limited:
+        statuses = [chat(limited, message="hi").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        response = chat(limited, message="hi")
+        assert response.headers["retry-after"].isdigit() and response.json()["error"]["code"] == "rate_limited"
+        assert chat(limited, message="hi", session_id="other").status_code == 200
+
+
+def test_rasa_down_answers_from_knowledge(client, rasa):
+    rasa.reply = lambda body: (_ for _ in ()).throw(httpx.ConnectError("refused"))
+    data = chat(client, message="Wie melde ich meine neue Wohnung an?", locale="de").json()
+    assert data["degraded"] is True
+    answer = next(m for m in data["messages"] if m["entry_id"])
+    assert answer["entry_id"] == "arrival.registration" and answer["sources"][0]["url"].startswith("https://")
+    oos = chat(client, message="Wer gewinnt die Fußball-WM?", locale="de").json()
+    assert oos["degraded"] and oos["handover"] and not any(m["entry_id"] for m in oos["messages"])
+
+
+def test_rasa_error_status_is_degraded_not_500(client, rasa):
+    rasa.reply = lambda body: httpx.Response(500, text="boom")
+    response = chat(client, message="kita kosten", locale="de")
+    assert response.status_code == 200 and response.json()["degraded"] is True
+
+
+def test_search(client):
+    data = client.get("/api/v1/search", params={"q": "Wie melde ich meine Wohnung an?", "locale": "de", "k": 3}).json()
+    assert data["answerable"] and data["locale"] == "de" and len(data["results"]) == 3
+    assert data["results"][0]["id"] == "arrival.registration" and data["results"][0]["snippet"]
+    detected = client.get("/api/v1/search", params={"q": "كيف أسجل عنوان سكني الجديد"}).json()
+    assert detected["locale"] == "ar"
+    abstained = client.get("/api/v1/search", params={"q": "Rezept für Schokoladenkuchen", "locale": "de"}).json()
+    assert abstained["answerable"] is False
+
+
+@pytest.mark.parametrize("params, status", [
+    ({"q": ""}, 422), ({"q": "x", "k": 0}, 422), ({"q": "x", "k": 21}, 422), ({"q": "x", "k": "many"}, 422),
+    ({"q": "x", "locale": "xx"}, 422), ({"q": "x", "tenant": "nope"}, 404), ({"q": "x" * 501}, 422), ({}, 422),
+])
+def test_bad_search_requests(client, params, status):
+    assert client.get("/api/v1/search", params=params).status_code == status
+
+
+def test_entries(client):
+    entry = client.get("/api/v1/entries/kita.entitlement", params={"locale": "fa"}).json()
+    assert entry["locale"] == "fa" and entry["translation"] == "machine" and entry["sources"]
+    assert entry["checked"] and entry["fallback"] is False and entry["related"]
+    assert client.get("/api/v1/entries/does.not-exist").status_code == 404
+    assert client.get("/api/v1/entries/kita.entitlement", params={"locale": "xx"}).status_code == 422
+    assert client.get("/api/v1/entries/..%2Fetc").status_code in (404, 422)
+
+
+def test_locales_tenants_and_texts(client):
+    locales_ = client.get("/api/v1/locales").json()
+    assert [l["code"] for l in locales_] == ["de", "en", "ar", "uk", "ru", "tr", "fa", "ro", "bg"]
+    assert next(l for l in locales_ if l["code"] == "fa") == {"code": "fa", "name": "فارسی",
+                                                           "english_name": "Persian", "rtl": True}
+    tenant = client.get("/api/v1/tenants/demo", params={"locale": "en"}).json()
+    assert tenant["example"] is True and tenant["primary_colour"].startswith("#")
+    assert client.get("/api/v1/tenants/nope").status_code == 404
+    texts = client.get("/api/v1/texts", params={"locale": "ar"}).json()
+    assert texts["rtl"] is True and texts["texts"]["send"]
+
+
+def test_health_readiness_and_metrics(client, rasa):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json()["status"] == "ready"
+    rasa.alive = False
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "degraded" and ready.json()["reasons"]
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200 and "lotse_http_requests_total" in metrics.text
+
+
+def test_not_ready_without_index(tmp_path, rasa):
+    from knowledge.config import KnowledgeSettings
+    from knowledge.service import KnowledgeService
+
+    empty = KnowledgeService(KnowledgeSettings(index_dir=tmp_path))
+    empty.reload_if_changed()
+    with make_client(empty, rasa) as no_index:
+        assert no_index.get("/readyz").status_code == 503
+        assert no_index.get("/api/v1/search", params={"q": "x"}).status_code == 503
+
+
+def test_admin_reload_needs_the_token(client):
+    assert client.post("/api/v1/admin/reload").status_code == 401
+    assert client.post("/api/v1/admin/reload", headers={"authorization": "Bearer wrong"}).status_code == 401
+    ok = client.post("/api/v1/admin/reload", headers={"authorization": "Bearer secret-token"})
+    assert ok.status_code == 200 and "demo" in ok.json()["tenants"]
+
+
+def test_unknown_route_and_method(client):
+    assert client.get("/nope").json()["error"]["code"] == "not_found"
+    assert client.get("/api/v1/chat").status_code == 405
+
+
+def test_openapi_documents_the_contract(client):
+    schema = client.get("/openapi.json").json()
+    for path in ("/api/v1/chat", "/api/v1/search", "/api/v1/entries/{entry_id}", "/api/v1/locales", "/healthz",
+                 "/readyz"):
+        assert path in schema["paths"]
+    chat_response = schema["components"]["schemas"]["ChatResponse"]["properties"]
+    assert {"session_id", "locale", "messages", "handover"} <= set(chat_response)

