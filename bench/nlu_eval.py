@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -66,7 +67,8 @@ async def _evaluate(model: Path, fallback_threshold: float) -> dict[str, tuple[i
             right += ok
             per_intent[intent].append(ok)
         scores[locale] = (right, len(examples))
-    print("per intent: " + ", ".join(f"{k} {sum(v) / len(v):.2f}" for k, v in sorted(per_intent.items())))
+    print("per intent: " + ", ".join(f"{k} {sum(v) / len(v):.2f}" for k, v in sorted(per_intent.items())),
+          file=sys.stderr)
     return scores
 
 
@@ -83,9 +85,16 @@ def main() -> None:
     parser.add_argument("--train", nargs="*", default=[], help="pipeline configs to train and compare")
     parser.add_argument("--model", default=str(BOT / "models" / "lotse.tar.gz"))
     parser.add_argument("--fallback", type=float, default=0.0, help="confidence below which NLU falls back")
+    parser.add_argument("--json", action="store_true", help="print accuracy per locale as one JSON line")
     args = parser.parse_args()
     if not args.train:
-        _print(Path(args.model).name, asyncio.run(_evaluate(Path(args.model), args.fallback)), None)
+        scores = asyncio.run(_evaluate(Path(args.model), args.fallback))
+        if args.json:
+            table = {loc: right / total for loc, (right, total) in scores.items()}
+            table["all"] = sum(r for r, _ in scores.values()) / sum(n for _, n in scores.values())
+            print(json.dumps(table))
+        else:
+            _print(Path(args.model).name, scores, None)
         return
     for config in args.train:
         with tempfile.TemporaryDirectory() as out:

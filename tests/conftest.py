@@ -38,3 +38,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
     running = start_stack(tmp_path_factory.mktemp("stack"))
     yield running
     running.stop_all()
+
+
+@pytest.fixture
+def app_clients():
+    """``make(settings, knowledge, handler)``: a TestClient (lifespan running) on an app whose outgoing HTTP
+    goes to ``handler``; all are closed after the test."""
+    import httpx
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    clients: list[TestClient] = []
+
+    def make(settings, knowledge_service, handler) -> TestClient:
+        client = TestClient(create_app(settings, knowledge_service, transport=httpx.MockTransport(handler)))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

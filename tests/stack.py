@@ -57,6 +57,7 @@ def _environment(workdir: Path, api_port: int, rasa_port: int, actions_port: int
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "RASA_TELEMETRY_ENABLED": "false",
+        "OMP_NUM_THREADS": "1",  # as in the Procfile: one thread per process
         "LOTSE_PORT": str(api_port),
         "LOTSE_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
         "LOTSE_RASA_PORT": str(rasa_port),
@@ -66,7 +67,7 @@ def _environment(workdir: Path, api_port: int, rasa_port: int, actions_port: int
         "LOTSE_TRACKER_DB": str(workdir / "tracker.sqlite3"),
         "LOTSE_DATA_DIR": str(workdir / "data"),
         "LOTSE_LOG_JSON": "false",
-        "LOTSE_RATE_LIMIT_IP": "1000/minute",
+        "LOTSE_RATE_LIMIT_IP": os.environ.get("LOTSE_RATE_LIMIT_IP", "1000/minute"),
         "LOTSE_RATE_LIMIT_SESSION": "200/minute",
     })
     return env

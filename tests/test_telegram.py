@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from api.channels import delivery, telegram
 from api.config import Settings, get_settings
-from api.main import create_app
 from knowledge import answers
 
 TOKEN = "123456:TEST-token"
@@ -103,19 +102,8 @@ def make_settings(**overrides) -> Settings:
 
 
 @pytest.fixture
-def make_client(knowledge, upstreams: Upstreams, sleeps) -> Iterator[Callable[..., TestClient]]:
-    clients: list[TestClient] = []
-
-    def make(**overrides) -> TestClient:
-        app = create_app(make_settings(**overrides), knowledge, transport=httpx.MockTransport(upstreams.handler))
-        client = TestClient(app)
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+def make_client(app_clients, knowledge, upstreams: Upstreams, sleeps) -> Callable[..., TestClient]:
+    return lambda **overrides: app_clients(make_settings(**overrides), knowledge, upstreams.handler)
 
 
 @pytest.fixture

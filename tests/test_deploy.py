@@ -1,0 +1,71 @@
+"""The deployment description: docker-compose.yml, Dockerfiles, Procfile, .ci/run (no Docker engine here)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def test_services_and_health_checks():
+    assert {"rasa", "actions", "api", "index", "postgres", "redis"} <= set(SERVICES)
+    for name in ("rasa", "actions", "api", "postgres", "redis"):
+        check = SERVICES[name]["healthcheck"]
+        assert check["test"] and check["interval"], name
+
+
+def test_only_the_api_is_published():
+    published = [name for name, service in SERVICES.items() if service.get("ports")]
+    assert published == ["api"]
+    assert SERVICES["api"]["environment"]["LOTSE_RASA_URL"] == "http://rasa:5005"
+    assert SERVICES["rasa"]["environment"]["LOTSE_ACTIONS_URL"] == "http://actions:5055"
+
+
+def test_start_order_and_shared_index():
+    assert SERVICES["api"]["depends_on"]["index"]["condition"] == "service_completed_successfully"
+    assert SERVICES["rasa"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert any(v.startswith("index:") for v in SERVICES["api"]["volumes"])
+    assert set(COMPOSE["volumes"]) >= {"index", "data", "pgdata"}
+
+
+def test_builds_point_at_existing_dockerfiles_and_files():
+    for service in SERVICES.values():
+        build = service.get("build")
+        if build:
+            assert (ROOT / build["context"] / build["dockerfile"]).is_file()
+    rasa_dockerfile = (ROOT / "docker/rasa.Dockerfile").read_text()
+    assert "endpoints.production.yml" in rasa_dockerfile and (ROOT / "bot/endpoints.production.yml").is_file()
+    production = yaml.safe_load((ROOT / "bot/endpoints.production.yml").read_text())
+    assert production["tracker_store"]["dialect"] == "postgresql" and production["lock_store"]["type"] == "redis"
+    app_dockerfile = (ROOT / "docker/app.Dockerfile").read_text()
+    assert "download.pytorch.org/whl/cpu" in app_dockerfile  # never the CUDA build
+
+
+def test_secrets_are_not_in_the_file():
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert not re.search(r"(PASSWORD|TOKEN|SECRET)\s*:\s*[\"']?[A-Za-z0-9]{8,}", text)
+
+
+@pytest.mark.skipif(not shutil.which("docker"), reason="docker CLI not installed")
+def test_docker_compose_config_when_available():
+    probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip("docker compose plugin not installed")
+    result = subprocess.run(["docker", "compose", "config", "--quiet"], cwd=ROOT, capture_output=True, text=True,
+                            env={"LOTSE_POSTGRES_PASSWORD": "example", "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci and "make test" in (ROOT / "README.md").read_text()
+    procfile = (ROOT / "Procfile").read_text()
+    assert {"rasa:", "actions:", "api:"} <= {line.split()[0] for line in procfile.splitlines() if ":" in line[:10]}
