@@ -51,7 +51,8 @@ run: setup $(MO_FILES) index $(RASA_MODEL) ## Start Lotse (API, Rasa, actions) a
 	@echo ""
 	@$(APP_VENV)/bin/honcho start --no-prefix -f Procfile 2>&1 || true
 
-test: setup $(MO_FILES) index $(RASA_MODEL) browser ## Run the whole test suite (unit, API, Rasa, end to end, browser)
+test: setup $(MO_FILES) index $(RASA_MODEL) browser ## Run the whole test suite (lint, unit, API, Rasa, end to end, browser)
+	$(APP_VENV)/bin/ruff check api bot knowledge locales tests bench
 	$(APP_PY) -m pytest
 
 setup: $(APP_VENV)/.installed $(RASA_VENV)/.installed ## Create both virtual environments

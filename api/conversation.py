@@ -80,14 +80,24 @@ class Conversation:
         notice = bot_message(answers.limited_service_text(locale), locale, kind="notice")
         if turn.text.startswith("/") or not self.knowledge.ready:
             text = answers.no_answer_text(locale) + "\n\n" + answers.contacts_text(turn.tenant, locale)
-            return TurnResult(locale, [notice, bot_message(text, locale, kind="no_answer", handover=True)],
-                              handover=True, degraded=True)
+            return TurnResult(
+                locale,
+                [notice, bot_message(text, locale, kind="no_answer", handover=True)],
+                handover=True,
+                degraded=True,
+            )
         result = self.knowledge.searcher.search(turn.text, locale, turn.tenant, k=3)
         if result.answerable and result.best:
             hit = result.best
-            message = bot_message(answers.entry_text(hit.entry, locale, hit.fallback), locale, kind="answer",
-                                  sources=answers.entry_sources(hit.entry), entry_id=hit.entry.id)
+            message = bot_message(
+                answers.entry_text(hit.entry, locale, hit.fallback),
+                locale,
+                kind="answer",
+                sources=answers.entry_sources(hit.entry),
+                entry_id=hit.entry.id,
+            )
             return TurnResult(locale, [notice, message], degraded=True)
         text = answers.no_answer_text(locale) + "\n\n" + answers.contacts_text(turn.tenant, locale)
-        return TurnResult(locale, [notice, bot_message(text, locale, kind="no_answer", handover=True)],
-                          handover=True, degraded=True)
+        return TurnResult(
+            locale, [notice, bot_message(text, locale, kind="no_answer", handover=True)], handover=True, degraded=True
+        )

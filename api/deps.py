@@ -24,8 +24,12 @@ def get_settings(state: Annotated[AppState, Depends(get_state)]) -> Settings:
 
 def get_knowledge(state: Annotated[AppState, Depends(get_state)]) -> KnowledgeService:
     if not state.knowledge.ready:
-        raise ApiError(503, "index_not_ready", "The knowledge index is not loaded yet. Try again shortly.",
-                       headers={"Retry-After": "5"})
+        raise ApiError(
+            503,
+            "index_not_ready",
+            "The knowledge index is not loaded yet. Try again shortly.",
+            headers={"Retry-After": "5"},
+        )
     return state.knowledge
 
 
@@ -46,8 +50,9 @@ def check_locale(code: str | None, tenant: Tenant | None = None) -> str | None:
     if code is None:
         return None
     if code not in locales.SUPPORTED:
-        raise ApiError(422, "unsupported_locale",
-                       f"Unsupported locale {code!r}. Supported: {', '.join(locales.SUPPORTED)}.")
+        raise ApiError(
+            422, "unsupported_locale", f"Unsupported locale {code!r}. Supported: {', '.join(locales.SUPPORTED)}."
+        )
     if tenant is not None and code not in tenant.locales:
         raise ApiError(422, "locale_not_enabled", f"Locale {code!r} is not enabled for tenant {tenant.id!r}.")
     return code

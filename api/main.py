@@ -45,16 +45,26 @@ def create_app(
         service = knowledge_service or KnowledgeService(settings)
         await asyncio.to_thread(service.reload_if_changed)
         await asyncio.to_thread(langid.warm_up)
-        http = httpx.AsyncClient(timeout=httpx.Timeout(settings.rasa_timeout_seconds, connect=2.0),
-                                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-                                 transport=transport)
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.rasa_timeout_seconds, connect=2.0),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            transport=transport,
+        )
         rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries)
         app.state.lotse = AppState(
-            settings=settings, knowledge=service, http=http, rasa=rasa, conversation=Conversation(rasa, service),
-            limits=RateLimits(settings.rate_limit_ip, settings.rate_limit_session), metrics=metrics,
+            settings=settings,
+            knowledge=service,
+            http=http,
+            rasa=rasa,
+            conversation=Conversation(rasa, service),
+            limits=RateLimits(settings.rate_limit_ip, settings.rate_limit_session),
+            metrics=metrics,
         )
-        watcher = asyncio.create_task(_watch_index(service, settings.index_watch_seconds)) \
-            if settings.index_watch_seconds > 0 else None
+        watcher = (
+            asyncio.create_task(_watch_index(service, settings.index_watch_seconds))
+            if settings.index_watch_seconds > 0
+            else None
+        )
         log.info("Lotse API ready", extra={"url": settings.public_url, "index": service.build})
         try:
             yield
@@ -69,12 +79,19 @@ def create_app(
         title="Lotse API",
         version="1.0.0",
         description="Multilingual information assistant for people new in Germany: chat, knowledge search, "
-                    "entries, locales. Answers come only from curated entries with official sources.",
+        "entries, locales. Answers come only from curated entries with official sources.",
         lifespan=lifespan,
     )
     errors.install(app)
-    for router in (health.router, chat.router, knowledge.router, meta.router, admin.router, webhooks.router,
-                   widget.router):
+    for router in (
+        health.router,
+        chat.router,
+        knowledge.router,
+        meta.router,
+        admin.router,
+        webhooks.router,
+        widget.router,
+    ):
         app.include_router(router)
 
     def allowed_origins() -> set[str]:
@@ -97,5 +114,11 @@ def run() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     print(f"\n  Lotse demo page: {settings.public_url}/\n", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
-                proxy_headers=settings.trust_forwarded_for, access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=settings.trust_forwarded_for,
+        access_log=False,
+    )

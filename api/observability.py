@@ -16,14 +16,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("lotse_http_requests_total", "HTTP requests", ["route", "method", "status"],
-                                registry=self.registry)
-        self.latency = Histogram("lotse_http_request_seconds", "HTTP request latency", ["route"],
-                                 buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=self.registry)
-        self.turns = Counter("lotse_chat_turns_total", "Chat turns", ["channel", "locale", "outcome"],
-                             registry=self.registry)
-        self.searches = Counter("lotse_search_total", "Knowledge searches", ["locale", "answerable"],
-                                registry=self.registry)
+        self.requests = Counter(
+            "lotse_http_requests_total", "HTTP requests", ["route", "method", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "lotse_http_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.turns = Counter(
+            "lotse_chat_turns_total", "Chat turns", ["channel", "locale", "outcome"], registry=self.registry
+        )
+        self.searches = Counter(
+            "lotse_search_total", "Knowledge searches", ["locale", "answerable"], registry=self.registry
+        )
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -31,7 +31,8 @@ def parse_messages(raw: Any) -> list[BotMessage]:
         elif isinstance(item.get("text"), str):
             buttons = [
                 {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                for b in item.get("buttons") or [] if isinstance(b, dict)
+                for b in item.get("buttons") or []
+                if isinstance(b, dict)
             ]
             messages.append(BotMessage(text=item["text"], buttons=buttons))
     return messages

@@ -22,12 +22,19 @@ class ErrorResponse(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"session_id": "b7f0c2", "message": "Wie melde ich meine neue Wohnung an?", "locale": "de"}]
-    })
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"session_id": "b7f0c2", "message": "Wie melde ich meine neue Wohnung an?", "locale": "de"}]
+        },
+    )
 
-    session_id: str = Field(min_length=1, max_length=128, pattern=SESSION_PATTERN,
-                            description="Chosen by the client; keeps the conversation together.")
+    session_id: str = Field(
+        min_length=1,
+        max_length=128,
+        pattern=SESSION_PATTERN,
+        description="Chosen by the client; keeps the conversation together.",
+    )
     message: str = Field(min_length=1, max_length=2000, description="The user's text or a button payload.")
     locale: str | None = Field(default=None, description="One of GET /api/v1/locales; detected when omitted.")
     tenant: str | None = Field(default=None, max_length=41, description="Tenant id; the default tenant when omitted.")
@@ -63,8 +70,11 @@ class ChatResponse(BaseModel):
     locale: str
     messages: list[ChatMessage]
     handover: bool = Field(description="True when the answer offers contact with a person.")
-    degraded: bool = Field(default=False, description="True when the dialogue service was unavailable and the "
-                                                      "answer came from the knowledge search alone.")
+    degraded: bool = Field(
+        default=False,
+        description="True when the dialogue service was unavailable and the "
+        "answer came from the knowledge search alone.",
+    )
 
 
 class SearchResultItem(BaseModel):
@@ -92,8 +102,11 @@ class EntryResponse(BaseModel):
     checked: date
     translation: Literal["original", "machine", "reviewed"]
     related: list[str]
-    fallback: bool = Field(default=False, description="True when the entry is not available in the requested "
-                                                      "locale and is shown in German or English instead.")
+    fallback: bool = Field(
+        default=False,
+        description="True when the entry is not available in the requested "
+        "locale and is shown in German or English instead.",
+    )
 
 
 class LocaleItem(BaseModel):

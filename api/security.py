@@ -29,8 +29,12 @@ class RateLimits:
         if not self._limiter.hit(item, *keys):
             reset = self._limiter.get_window_stats(item, *keys).reset_time
             retry = max(1, math.ceil(reset - time.time()))
-            raise ApiError(429, "rate_limited", "Too many messages. Please wait a moment and try again.",
-                           headers={"Retry-After": str(retry)})
+            raise ApiError(
+                429,
+                "rate_limited",
+                "Too many messages. Please wait a moment and try again.",
+                headers={"Retry-After": str(retry)},
+            )
 
     def check_ip(self, ip: str) -> None:
         self._hit(self._per_ip, "ip", ip)
@@ -76,8 +80,13 @@ class BodySizeLimit:
     @staticmethod
     async def _refuse(send: Send, status: int, code: str, message: str) -> None:
         body = json.dumps(error_body(code, message)).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -85,8 +94,14 @@ class TenantCORSMiddleware(CORSMiddleware):
     """CORS for the origins that tenants allow (read at request time, so tenant edits apply on reload)."""
 
     def __init__(self, app: ASGIApp, allowed_origins, **kwargs) -> None:
-        super().__init__(app, allow_origins=[], allow_methods=["GET", "POST", "OPTIONS"],
-                         allow_headers=["content-type"], max_age=600, **kwargs)
+        super().__init__(
+            app,
+            allow_origins=[],
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["content-type"],
+            max_age=600,
+            **kwargs,
+        )
         self._allowed_origins = allowed_origins  # callable returning a set of origins
 
     def is_allowed_origin(self, origin: str) -> bool:

@@ -32,8 +32,9 @@ def main() -> None:
                 samples = []
                 for i, q in enumerate(questions):
                     started = time.perf_counter()
-                    response = client.post("/api/v1/chat", json={"session_id": f"bench-{i // 10}", "message": q.q,
-                                                                 "locale": q.locale})
+                    response = client.post(
+                        "/api/v1/chat", json={"session_id": f"bench-{i // 10}", "message": q.q, "locale": q.locale}
+                    )
                     samples.append((time.perf_counter() - started) * 1000)
                     assert response.status_code == 200 and not response.json()["degraded"], response.text
             print(f"chat turn (warm, loopback): {percentiles(samples)}")

@@ -10,8 +10,10 @@ import numpy as np
 
 def percentiles(samples_ms: list[float]) -> str:
     values = np.asarray(samples_ms)
-    return (f"p50 {np.percentile(values, 50):.1f} ms, p95 {np.percentile(values, 95):.1f} ms, "
-            f"max {values.max():.1f} ms (n={len(values)})")
+    return (
+        f"p50 {np.percentile(values, 50):.1f} ms, p95 {np.percentile(values, 95):.1f} ms, "
+        f"max {values.max():.1f} ms (n={len(values)})"
+    )
 
 
 def rss_mb(pid: int | None = None) -> float:

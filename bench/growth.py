@@ -34,7 +34,7 @@ def like_real(real: np.ndarray, n: int, rng: np.random.Generator, batch: int = 1
     out = np.empty((n, real.shape[1]), dtype=np.float32)
     for start in range(0, n, batch):
         size = min(batch, n - start)
-        out[start:start + size] = mean + rng.standard_normal((size, real.shape[1])).astype(np.float32) @ basis
+        out[start : start + size] = mean + rng.standard_normal((size, real.shape[1])).astype(np.float32) @ basis
     out /= np.linalg.norm(out, axis=1, keepdims=True)
     return out
 
@@ -60,8 +60,10 @@ def main() -> None:
     real = np.load(service.searcher.index.path / "vectors.npy")
     questions = [q.q for q in load_questions(ROOT / "eval" / "dev.yaml")][: args.queries]
     queries = service.embedder.encode_queries(questions)
-    print(f"threads: {faiss.omp_get_max_threads()}, HNSW above {APPROXIMATE_ABOVE:,} vectors "
-          f"(M={HNSW_M}, efSearch={HNSW_EF_SEARCH})")
+    print(
+        f"threads: {faiss.omp_get_max_threads()}, HNSW above {APPROXIMATE_ABOVE:,} vectors "
+        f"(M={HNSW_M}, efSearch={HNSW_EF_SEARCH})"
+    )
     for n in args.sizes:
         vectors = like_real(real, n, rng)
         before = rss_mb()

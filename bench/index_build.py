@@ -35,16 +35,19 @@ def main() -> None:
         files = sources(knowledge)
         manifest = build_index(files, embedder, Path(tmp) / "index")
         full = time.perf_counter() - started
-        print(f"full build: {full:.1f}s for {manifest.entries} entries / {manifest.chunks} vectors "
-              f"(validation included)")
+        print(
+            f"full build: {full:.1f}s for {manifest.entries} entries / {manifest.chunks} vectors (validation included)"
+        )
 
         changed = knowledge / "entries" / "kita.costs" / "de.md"
         changed.write_text(changed.read_text(encoding="utf-8").replace("Kita", "Kita ", 1), encoding="utf-8")
         started = time.perf_counter()
         manifest = build_index(sources(knowledge), embedder, Path(tmp) / "index")
         incremental = time.perf_counter() - started
-        print(f"incremental build after one changed file: {incremental:.1f}s "
-              f"({manifest.embedded_chunks} vectors embedded, {manifest.chunks - manifest.embedded_chunks} reused)")
+        print(
+            f"incremental build after one changed file: {incremental:.1f}s "
+            f"({manifest.embedded_chunks} vectors embedded, {manifest.chunks - manifest.embedded_chunks} reused)"
+        )
         print(f"builder resident memory: {rss_mb():.0f} MB")
 
 

@@ -35,8 +35,9 @@ async def user(client: httpx.AsyncClient, number: int, questions, deadline: floa
         if turn % 4 == 3:
             response = await client.get("/api/v1/search", params={"q": q.q, "locale": q.locale})
         else:
-            response = await client.post("/api/v1/chat", json={"session_id": f"load-{number}-{turn // 12}",
-                                                               "message": q.q, "locale": q.locale})
+            response = await client.post(
+                "/api/v1/chat", json={"session_id": f"load-{number}-{turn // 12}", "message": q.q, "locale": q.locale}
+            )
         latencies.append((time.perf_counter() - started) * 1000)
         degraded = response.status_code == 200 and response.json().get("degraded") is True
         statuses["degraded" if degraded else response.status_code] += 1
@@ -50,8 +51,10 @@ async def run(api_url: str, users: int, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
         await asyncio.gather(*(user(client, i, questions, deadline, latencies, statuses) for i in range(users)))
-    print(f"{users} concurrent users for {seconds:.0f}s: {len(latencies)} requests, "
-          f"{len(latencies) / seconds:.1f} requests/s")
+    print(
+        f"{users} concurrent users for {seconds:.0f}s: {len(latencies)} requests, "
+        f"{len(latencies) / seconds:.1f} requests/s"
+    )
     print(f"latency: {percentiles(latencies)}")
     print(f"status counts: {dict(statuses)}")
     if any(isinstance(code, int) and code >= 500 for code in statuses) or statuses["degraded"]:

@@ -67,8 +67,9 @@ async def _evaluate(model: Path, fallback_threshold: float) -> dict[str, tuple[i
             right += ok
             per_intent[intent].append(ok)
         scores[locale] = (right, len(examples))
-    print("per intent: " + ", ".join(f"{k} {sum(v) / len(v):.2f}" for k, v in sorted(per_intent.items())),
-          file=sys.stderr)
+    print(
+        "per intent: " + ", ".join(f"{k} {sum(v) / len(v):.2f}" for k, v in sorted(per_intent.items())), file=sys.stderr
+    )
     return scores
 
 
@@ -100,9 +101,28 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
             env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-            subprocess.run([sys.executable, "-m", "rasa", "train", "nlu", "--config", str(Path(config).resolve()),
-                            "--nlu", "data/nlu", "--out", out, "--fixed-model-name", "candidate", "--quiet"],
-                           cwd=BOT, check=True, stdout=subprocess.DEVNULL, env=env)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "rasa",
+                    "train",
+                    "nlu",
+                    "--config",
+                    str(Path(config).resolve()),
+                    "--nlu",
+                    "data/nlu",
+                    "--out",
+                    out,
+                    "--fixed-model-name",
+                    "candidate",
+                    "--quiet",
+                ],
+                cwd=BOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                env=env,
+            )
             seconds = time.perf_counter() - started
             _print(Path(config).stem, asyncio.run(_evaluate(Path(out) / "candidate.tar.gz", args.fallback)), seconds)
 

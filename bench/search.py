@@ -23,8 +23,10 @@ def main() -> None:
     service = KnowledgeService(KnowledgeSettings())
     assert service.reload_if_changed(), service.error
     searcher = service.searcher
-    print(f"index: {len(searcher.index.entries)} entries, {searcher.index.faiss_index.ntotal} vectors, "
-          f"loaded in {time.perf_counter() - started:.1f}s")
+    print(
+        f"index: {len(searcher.index.entries)} entries, {searcher.index.faiss_index.ntotal} vectors, "
+        f"loaded in {time.perf_counter() - started:.1f}s"
+    )
     questions = load_questions(ROOT / "eval" / "dev.yaml")
     for q in questions[:20]:  # warm up
         searcher.search(q.q, q.locale)

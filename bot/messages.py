@@ -39,8 +39,15 @@ def bot_message(
     handover: bool = False,
     kind: str = "notice",
 ) -> BotMessage:
-    return BotMessage(text=text, locale=locale, buttons=buttons or [], sources=sources or [], entry_id=entry_id,
-                      handover=handover, kind=kind)
+    return BotMessage(
+        text=text,
+        locale=locale,
+        buttons=buttons or [],
+        sources=sources or [],
+        entry_id=entry_id,
+        handover=handover,
+        kind=kind,
+    )
 
 
 def button(title: str, payload: str) -> ButtonPayload:

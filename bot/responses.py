@@ -6,17 +6,23 @@ Rasa asks the action server's ``/nlg`` for ``utter_*`` responses; this module tu
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import locales
 from bot.messages import BotMessage, ButtonPayload, bot_message, button, intent_payload
-from bot.session import choose_locale, message_metadata
 from bot.runtime import Services
+from bot.session import choose_locale, message_metadata
 from knowledge.tenants import Tenant
 
-GREETING_TOPICS = ("arrival.registration", "work.permit", "kita.entitlement", "recognition.need",
-                   "language.integration-course")
+GREETING_TOPICS = (
+    "arrival.registration",
+    "work.permit",
+    "kita.entitlement",
+    "recognition.need",
+    "language.integration-course",
+)
 
 
 @dataclass(frozen=True)
@@ -53,10 +59,12 @@ def context_from_tracker(tracker: Mapping[str, Any], services: Services | None) 
 
 def _greet(c: Context) -> BotMessage:
     _ = c._
-    text = _("Hello! I am Lotse, a chatbot for people who are new in Germany. I answer questions about "
-             "registration, work, Kita and school, recognition of qualifications, German courses and counselling. "
-             "I only answer from checked official information, with links to the sources. What would you like "
-             "to know?")
+    text = _(
+        "Hello! I am Lotse, a chatbot for people who are new in Germany. I answer questions about "
+        "registration, work, Kita and school, recognition of qualifications, German courses and counselling. "
+        "I only answer from checked official information, with links to the sources. What would you like "
+        "to know?"
+    )
     buttons = [b for b in (c.entry_button(e) for e in GREETING_TOPICS) if b] + [c.person_button()]
     return bot_message(text, c.locale, buttons=buttons, kind="smalltalk")
 
@@ -71,35 +79,46 @@ def _thanks(c: Context) -> BotMessage:
 
 def _iamabot(c: Context) -> BotMessage:
     _ = c._
-    text = _("I am a computer program (a chatbot), not a person and not an office. I answer from checked official "
-             "information. If you want to talk to a person, I can show you where to get free advice.")
+    text = _(
+        "I am a computer program (a chatbot), not a person and not an office. I answer from checked official "
+        "information. If you want to talk to a person, I can show you where to get free advice."
+    )
     return bot_message(text, c.locale, buttons=[c.person_button()], kind="smalltalk")
 
 
 def _chitchat(c: Context) -> BotMessage:
     _ = c._
-    text = _("I am here to help with questions about life in Germany. For example: How do I register my address? "
-             "How do I find a Kita place? Do I need recognition for my profession?")
+    text = _(
+        "I am here to help with questions about life in Germany. For example: How do I register my address? "
+        "How do I find a Kita place? Do I need recognition for my profession?"
+    )
     return bot_message(text, c.locale, kind="smalltalk")
 
 
 def _how_can_i_help(c: Context) -> BotMessage:
-    return bot_message(c._("How can I help you? Write your question about life in Germany."), c.locale,
-                       kind="smalltalk")
+    return bot_message(
+        c._("How can I help you? Write your question about life in Germany."), c.locale, kind="smalltalk"
+    )
 
 
 def _ask_profession(c: Context) -> BotMessage:
     _ = c._
-    text = _("Let us check your profession. Which profession did you learn? Write its name, for example nurse, "
-             "engineer or electrician.")
+    text = _(
+        "Let us check your profession. Which profession did you learn? Write its name, for example nurse, "
+        "engineer or electrician."
+    )
     return bot_message(text, c.locale, kind="flow")
 
 
 def _ask_federal_state(c: Context) -> BotMessage:
     _ = c._
     not_sure = _("I do not know yet")
-    return bot_message(_("In which federal state do you want to work? For example Bavaria, Berlin or Saxony."),
-                       c.locale, buttons=[button(not_sure, not_sure)], kind="flow")
+    return bot_message(
+        _("In which federal state do you want to work? For example Bavaria, Berlin or Saxony."),
+        c.locale,
+        buttons=[button(not_sure, not_sure)],
+        kind="flow",
+    )
 
 
 def _ask_lives_in_germany(c: Context) -> BotMessage:
@@ -108,13 +127,17 @@ def _ask_lives_in_germany(c: Context) -> BotMessage:
 
 def _ask_child_age(c: Context) -> BotMessage:
     _ = c._
-    return bot_message(_("Let us check the Kita place for your child. How old is your child? For example: "
-                         "2 years or 18 months."), c.locale, kind="flow")
+    return bot_message(
+        _("Let us check the Kita place for your child. How old is your child? For example: 2 years or 18 months."),
+        c.locale,
+        kind="flow",
+    )
 
 
 def _ask_place_promised(c: Context) -> BotMessage:
-    return bot_message(c._("Has a Kita or a childminder already promised you a place?"), c.locale,
-                       buttons=c.yes_no(), kind="flow")
+    return bot_message(
+        c._("Has a Kita or a childminder already promised you a place?"), c.locale, buttons=c.yes_no(), kind="flow"
+    )
 
 
 def _check_stopped(c: Context) -> BotMessage:

@@ -106,8 +106,9 @@ def run() -> None:
 
     settings = ActionServerSettings()
     configure_logging(settings.log_level, settings.log_json)
-    uvicorn.run(create_app(settings), host=settings.actions_host, port=settings.actions_port, log_config=None,
-                access_log=False)
+    uvicorn.run(
+        create_app(settings), host=settings.actions_host, port=settings.actions_port, log_config=None, access_log=False
+    )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ confident detection changes the session's language; a channel hint or a default 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import locales
 

@@ -53,6 +53,8 @@ def chunk_entry(entry: Entry) -> list[Chunk]:
     # Titles are phrased like questions ("Was kostet die Kita?"): matched query to query.
     chunks.append(Chunk(entry.id, entry.locale, "title", entry.title))
     chunks.append(Chunk(entry.id, entry.locale, "summary", f"{entry.title}. {entry.summary}"))
-    chunks += [Chunk(entry.id, entry.locale, "body", f"{entry.title}. {part}")
-               for part in _body_parts(entry.body)[:MAX_BODY_CHUNKS]]
+    chunks += [
+        Chunk(entry.id, entry.locale, "body", f"{entry.title}. {part}")
+        for part in _body_parts(entry.body)[:MAX_BODY_CHUNKS]
+    ]
     return chunks

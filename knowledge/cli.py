@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,8 +15,9 @@ from rich.table import Table
 from knowledge.config import KnowledgeSettings
 from knowledge.validation import Report, validate_dir
 
-app = typer.Typer(help="Validate, build and query Lotse's knowledge base.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Validate, build and query Lotse's knowledge base.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 console = Console()
 err = Console(stderr=True)
 
@@ -70,7 +71,7 @@ def build(
 ) -> None:
     """Validate, then embed changed entries and switch the served index atomically."""
     from knowledge.embedding import load_embedder
-    from knowledge.index import SourceFile, build_index
+    from knowledge.index import SourceFile, build_index, current_build
 
     settings = _settings()
     report = validate_dir(settings.knowledge_dir)
@@ -86,12 +87,27 @@ def build(
         if f.entry is not None and f.entry.key in servable
     ]
     started = time.perf_counter()
+    previous = current_build(settings.index_dir)
     embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("embedding chunks", total=None)
-        manifest = build_index(sources, embedder, settings.index_dir, progress=lambda n: progress.advance(task, n),
-                               on_plan=lambda total: progress.update(task, total=total))
+        manifest = build_index(
+            sources,
+            embedder,
+            settings.index_dir,
+            progress=lambda n: progress.advance(task, n),
+            on_plan=lambda total: progress.update(task, total=total),
+        )
+    if current_build(settings.index_dir) == previous:
+        console.print(f"index up to date: {manifest.entries} entries, {manifest.chunks} vectors ({previous.name})")
+        return
     console.print(
         f"index built in {time.perf_counter() - started:.1f}s: {manifest.entries} entries, {manifest.chunks} vectors "
         f"({manifest.embedded_chunks} embedded, {manifest.chunks - manifest.embedded_chunks} reused), "
@@ -115,14 +131,21 @@ def stats() -> None:
     for code in sorted({e.locale for e in report.entries}):
         group = [e for e in report.entries if e.locale == code]
         counts = Counter(e.translation for e in group)
-        table.add_row(code, str(len(group)), str(counts["original"]), str(counts["machine"]),
-                      str(counts["reviewed"]), str(min(e.checked for e in group)))
+        table.add_row(
+            code,
+            str(len(group)),
+            str(counts["original"]),
+            str(counts["machine"]),
+            str(counts["reviewed"]),
+            str(min(e.checked for e in group)),
+        )
     console.print(table)
     console.print(f"tenants: {', '.join(report.tenants) or 'none'}; errors: {len(report.errors)}; today {date.today()}")
     build_dir = current_build(settings.index_dir)
     if build_dir:
-        console.print_json(json.dumps({k: v for k, v in json.loads((build_dir / "manifest.json").read_text()).items()
-                                       if k != "files"}))
+        console.print_json(
+            json.dumps({k: v for k, v in json.loads((build_dir / "manifest.json").read_text()).items() if k != "files"})
+        )
     else:
         console.print("no index built yet (make index)")
 
@@ -141,7 +164,7 @@ def _service():
 def search(
     query: str,
     locale: Annotated[str, typer.Option("--locale", "-l")] = "de",
-    tenant: Annotated[Optional[str], typer.Option("--tenant", "-t")] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant", "-t")] = None,
     k: int = 5,
 ) -> None:
     """Search from the shell: ranked entries with their scores."""
@@ -151,8 +174,15 @@ def search(
     for column in ("#", "id", "locale", "score", "dense", "bm25", "title"):
         table.add_column(column)
     for i, hit in enumerate(result.hits, 1):
-        table.add_row(str(i), hit.entry.id, hit.entry.locale + (" (fallback)" if hit.fallback else ""),
-                      f"{hit.score:.3f}", f"{hit.dense:.3f}", f"{hit.lexical:.2f}", hit.entry.title)
+        table.add_row(
+            str(i),
+            hit.entry.id,
+            hit.entry.locale + (" (fallback)" if hit.fallback else ""),
+            f"{hit.score:.3f}",
+            f"{hit.dense:.3f}",
+            f"{hit.lexical:.2f}",
+            hit.entry.title,
+        )
     console.print(table)
 
 
@@ -161,8 +191,17 @@ def _metrics_table(title: str, rows: dict) -> Table:
     for column in ("locale", "n", "top-1", "top-3", "MRR", "OOS n", "OOS abstain", "false abstain", "answered+right"):
         table.add_column(column, justify="right")
     for code, m in rows.items():
-        table.add_row(code, str(m.in_scope), f"{m.top1:.3f}", f"{m.top3:.3f}", f"{m.mrr:.3f}", str(m.out_of_scope),
-                      f"{m.oos_abstention:.3f}", f"{m.false_abstention:.3f}", f"{m.answered_correctly:.3f}")
+        table.add_row(
+            code,
+            str(m.in_scope),
+            f"{m.top1:.3f}",
+            f"{m.top3:.3f}",
+            f"{m.mrr:.3f}",
+            str(m.out_of_scope),
+            f"{m.oos_abstention:.3f}",
+            f"{m.false_abstention:.3f}",
+            f"{m.answered_correctly:.3f}",
+        )
     return table
 
 
@@ -172,7 +211,7 @@ def evaluate(
     parts: Annotated[bool, typer.Option(help="Also measure dense-only and lexical-only ranking.")] = False,
     langid: Annotated[bool, typer.Option(help="Also measure language identification on the questions.")] = False,
     errors: Annotated[int, typer.Option(help="Print this many misranked questions.")] = 0,
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the metrics as JSON.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the metrics as JSON.")] = None,
 ) -> None:
     """Top-1, top-3, MRR per locale, abstention on out-of-scope, false abstention on in-scope."""
     from dataclasses import asdict, replace
@@ -212,8 +251,11 @@ def evaluate(
         console.print(lang_table)
         result["langid"] = {code: sum(v) / len(v) for code, v in hits.items()}
     for outcome in [o for o in outcomes if o.question.topic and o.rank != 1][:errors]:
-        console.print(f"[yellow]{outcome.question.locale}[/yellow] {outcome.question.q!r}: expected "
-                      f"{outcome.question.topic}, got {outcome.topics[:3]}", highlight=False)
+        console.print(
+            f"[yellow]{outcome.question.locale}[/yellow] {outcome.question.q!r}: expected "
+            f"{outcome.question.topic}, got {outcome.topics[:3]}",
+            highlight=False,
+        )
     if json_out:
         json_out.write_text(json.dumps(result, indent=2))
 
@@ -231,12 +273,16 @@ def tune(
     items = evaluation.load_questions(questions)
     params, m, cv = evaluation.tune(service.searcher, items, service.catalogue)
     console.print(params)
-    summary = (f"dev: top-1 {m.top1:.3f}; abstention (5-fold cross-validated) on out-of-scope "
-               f"{cv['oos_abstention']:.3f}, false abstention {cv['false_abstention']:.3f}")
+    summary = (
+        f"dev: top-1 {m.top1:.3f}; abstention (5-fold cross-validated) on out-of-scope "
+        f"{cv['oos_abstention']:.3f}, false abstention {cv['false_abstention']:.3f}"
+    )
     console.print(summary)
     if write:
-        params.save(PARAMS_FILE, comment=(
-            f"Tuned by `python -m knowledge tune --set {questions}` on {len(items)} questions.\n{summary}"))
+        params.save(
+            PARAMS_FILE,
+            comment=(f"Tuned by `python -m knowledge tune --set {questions}` on {len(items)} questions.\n{summary}"),
+        )
         console.print(f"written {PARAMS_FILE}")
 
 

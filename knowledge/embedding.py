@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import os
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -70,8 +71,11 @@ class SentenceTransformerEmbedder:
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         vectors = self._model.encode(
-            [prefix + t for t in texts], batch_size=self._batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            [prefix + t for t in texts],
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return _normalise(vectors.reshape(len(texts), self.dim))
 

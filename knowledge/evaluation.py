@@ -14,7 +14,7 @@ import numpy as np
 import yaml
 
 from knowledge.models import Catalogue
-from knowledge.search import SearchParams, Searcher
+from knowledge.search import Searcher, SearchParams
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,10 @@ def by_locale(outcomes: list[Outcome]) -> dict[str, Metrics]:
 
 
 def tune(
-    searcher: Searcher, questions: list[Question], catalogue: Catalogue, max_false_abstention: float = 0.03,
+    searcher: Searcher,
+    questions: list[Question],
+    catalogue: Catalogue,
+    max_false_abstention: float = 0.03,
 ) -> tuple[SearchParams, Metrics, dict[str, float]]:
     """Tune on the development set: first the ranking (fusion weights), then the abstention model.
 
@@ -143,15 +146,20 @@ def tune(
     held_out = cross_val_predict(model, scaled, y, cv=5, method="predict_proba")[:, 1]
     in_scope = np.sort(held_out[y])
     threshold = float(in_scope[int(len(in_scope) * max_false_abstention)]) - 1e-6 if len(in_scope) else 0.5
-    cv = {"false_abstention": float(np.mean(held_out[y] < threshold)),
-          "oos_abstention": float(np.mean(held_out[~y] < threshold))}
+    cv = {
+        "false_abstention": float(np.mean(held_out[y] < threshold)),
+        "oos_abstention": float(np.mean(held_out[~y] < threshold)),
+    }
     model.fit(scaled, y)
     weights = model.coef_[0] / std  # fold the scaling into the weights: the search needs no scaler
     bias = float(model.intercept_[0] - np.sum(model.coef_[0] * mean / std))
-    tuned = replace(best_params, abstention_weights=tuple(float(w) for w in weights[:n_signals]),
-                    abstention_bias=bias,
-                    abstention_locale_bias={code: float(w) for code, w in zip(locales_, weights[n_signals:])},
-                    answer_threshold=round(threshold, 4))
+    tuned = replace(
+        best_params,
+        abstention_weights=tuple(float(w) for w in weights[:n_signals]),
+        abstention_bias=bias,
+        abstention_locale_bias={code: float(w) for code, w in zip(locales_, weights[n_signals:])},
+        answer_threshold=round(threshold, 4),
+    )
     searcher.params = tuned
     result = metrics(run(searcher, questions, catalogue, vectors))
     searcher.params = base

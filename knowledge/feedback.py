@@ -11,7 +11,7 @@ import re
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from knowledge.text import fold
@@ -73,7 +73,7 @@ class FeedbackStore:
 
     @staticmethod
     def _now() -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def purge(self, now: datetime | None = None) -> int:
         cutoff = ((now or self._now()) - self.retention).isoformat()
@@ -82,13 +82,26 @@ class FeedbackStore:
             removed += self._db.execute("DELETE FROM unanswered WHERE created_at < ?", (cutoff,)).rowcount
         return removed
 
-    def add_feedback(self, entry_id: str, locale: str, tenant: str | None, helpful: bool, question: str | None,
-                     now: datetime | None = None) -> None:
+    def add_feedback(
+        self,
+        entry_id: str,
+        locale: str,
+        tenant: str | None,
+        helpful: bool,
+        question: str | None,
+        now: datetime | None = None,
+    ) -> None:
         with self._lock:
             self._db.execute(
                 "INSERT INTO feedback(created_at, entry_id, locale, tenant, helpful, question) VALUES (?,?,?,?,?,?)",
-                ((now or self._now()).isoformat(), entry_id, locale, tenant, int(helpful),
-                 scrub(question) if question else None),
+                (
+                    (now or self._now()).isoformat(),
+                    entry_id,
+                    locale,
+                    tenant,
+                    int(helpful),
+                    scrub(question) if question else None,
+                ),
             )
 
     def add_unanswered(self, locale: str, tenant: str | None, question: str, now: datetime | None = None) -> None:
@@ -105,7 +118,8 @@ class FeedbackStore:
     def unhelpful_entries(self, limit: int = 10) -> list[EntryRating]:
         rows = self._db.execute(
             "SELECT entry_id, locale, SUM(helpful = 0), SUM(helpful = 1) FROM feedback GROUP BY entry_id, locale "
-            "HAVING SUM(helpful = 0) > 0 ORDER BY 3 DESC, 4 ASC, entry_id LIMIT ?", (limit,)
+            "HAVING SUM(helpful = 0) > 0 ORDER BY 3 DESC, 4 ASC, entry_id LIMIT ?",
+            (limit,),
         ).fetchall()
         return [EntryRating(*row) for row in rows]
 

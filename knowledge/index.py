@@ -19,10 +19,10 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 import faiss
 import numpy as np
@@ -40,6 +40,8 @@ HNSW_EF_SEARCH = 256  # measured recall@10 0.97 at 100k vectors; larger corpora 
 def ef_search_for(vectors: int) -> int:
     """HNSW search width that keeps recall@10 >= 0.95 at this size (bench/growth.py)."""
     return HNSW_EF_SEARCH if vectors <= 300_000 else 1024 if vectors <= 1_500_000 else 2048
+
+
 KEEP_BUILDS = 3
 QUERY_BATCH = 64
 PASSAGE_BATCH = 16
@@ -137,6 +139,8 @@ def build_index(
     started = time.perf_counter()
     files = sorted(files, key=lambda f: f.path)
     old_files, old_rows, old_vectors = _read_previous(index_dir, embedder.model_id)
+    if old_vectors is not None and old_files == {f.path: f.content_hash for f in files}:
+        return load_index(index_dir).manifest  # nothing changed: keep serving the current build
     old_by_file: dict[str, list[int]] = {}
     for i, row in enumerate(old_rows):
         old_by_file.setdefault(row.file, []).append(i)
@@ -146,7 +150,9 @@ def build_index(
     parts: list[np.ndarray] = []
     pending: list[tuple[int, list[Chunk], str]] = []  # (position in parts, chunks, file)
     for source in files:
-        reusable = old_vectors is not None and old_files.get(source.path) == source.content_hash and source.path in old_by_file
+        reusable = (
+            old_vectors is not None and old_files.get(source.path) == source.content_hash and source.path in old_by_file
+        )
         if reusable:
             picked = old_by_file[source.path]
             rows += [old_rows[i] for i in picked]
@@ -164,7 +170,7 @@ def build_index(
     for as_query, batch_size in ((True, QUERY_BATCH), (False, PASSAGE_BATCH)):
         todo = [item for item in flat if item[2].as_query == as_query]
         for start in range(0, len(todo), batch_size):
-            batch = todo[start:start + batch_size]
+            batch = todo[start : start + batch_size]
             texts = [chunk.text for _, _, chunk in batch]
             vectors = embedder.encode_queries(texts) if as_query else embedder.encode_passages(texts)
             for (slot, offset, _), vector in zip(batch, vectors):
@@ -180,7 +186,7 @@ def build_index(
         dim=embedder.dim,
         chunker_version=CHUNKER_VERSION,
         faiss_kind=kind,
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
         files={f.path: f.content_hash for f in files},
         entries=len(files),
         chunks=len(rows),
@@ -189,7 +195,7 @@ def build_index(
 
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
-    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     staging = builds / f".{name}.tmp"
     staging.mkdir()
     np.save(staging / "vectors.npy", vectors)

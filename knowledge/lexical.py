@@ -44,8 +44,9 @@ class LexicalIndex:
             df = Counter(token for tokens in token_sets for token in tokens)
             n = len(corpus)
             idf = {token: math.log((n - count + 0.5) / (count + 0.5) + 1) for token, count in df.items()}
-            self._indexes[locale] = LocaleIndex(keys=[e.key for e in group], bm25=bm25, token_sets=token_sets,
-                                                idf=idf, unknown_idf=math.log(n + 1.5))
+            self._indexes[locale] = LocaleIndex(
+                keys=[e.key for e in group], bm25=bm25, token_sets=token_sets, idf=idf, unknown_idf=math.log(n + 1.5)
+            )
 
     def scores(self, query: str, locale: str) -> dict[tuple[str, str], float]:
         """BM25 score of every entry in ``locale`` that shares a token with the query."""

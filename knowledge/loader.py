@@ -109,9 +109,13 @@ def load_file(path: Path, root: Path) -> LoadedFile:
     body_line = parts[0].count("\n") + parts[1].count("\n") + 2 if len(parts) == 3 else 1
     if entry is not None:
         if entry.id != path.parent.name:
-            problems.append(error(shown, f"id {entry.id!r} differs from its folder {path.parent.name!r}", 1, "id-folder"))
+            problems.append(
+                error(shown, f"id {entry.id!r} differs from its folder {path.parent.name!r}", 1, "id-folder")
+            )
         if entry.locale != path.stem:
-            problems.append(error(shown, f"locale {entry.locale!r} differs from the file name {path.name!r}", 1, "locale-file"))
+            problems.append(
+                error(shown, f"locale {entry.locale!r} differs from the file name {path.name!r}", 1, "locale-file")
+            )
     return LoadedFile(path, content_hash(raw), entry, tuple(problems), body_line)
 
 

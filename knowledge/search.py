@@ -13,10 +13,9 @@ development set (``python -m knowledge tune``) and stored in ``knowledge/search.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-
-import math
 
 import numpy as np
 import yaml
@@ -67,8 +66,16 @@ class SearchParams:
 
 
 # Signals for the answer/abstain decision; all generic, none depends on a topic or a language.
-FEATURES = ("dense_top", "dense_margin", "lexical_top", "lexical_margin", "agree", "fused_top", "fused_margin",
-            "coverage")
+FEATURES = (
+    "dense_top",
+    "dense_margin",
+    "lexical_top",
+    "lexical_margin",
+    "agree",
+    "fused_top",
+    "fused_margin",
+    "coverage",
+)
 
 
 def in_scope_probability(features: tuple[float, ...], params: SearchParams, locale: str = "") -> float:
@@ -149,7 +156,11 @@ class Searcher:
 
     # -- the whole thing --------------------------------------------------------------------------------
     def search(
-        self, query: str, locale: str, tenant: Tenant | None = None, k: int = 5,
+        self,
+        query: str,
+        locale: str,
+        tenant: Tenant | None = None,
+        k: int = 5,
         query_vector: np.ndarray | None = None,
     ) -> SearchResult:
         p = self.params
@@ -189,17 +200,22 @@ def _top_two(scores: dict[str, float]) -> tuple[str | None, float, float]:
     return ordered[0][0], ordered[0][1], second
 
 
-def signals(dense: dict[str, float], lexical: dict[str, float], ranked: list[Hit], coverage: float) -> tuple[float, ...]:
+def signals(
+    dense: dict[str, float], lexical: dict[str, float], ranked: list[Hit], coverage: float
+) -> tuple[float, ...]:
     """The feature vector of ``FEATURES`` for one query."""
     dense_id, dense_top, dense_second = _top_two(dense)
     lexical_id, lexical_top, lexical_second = _top_two(lexical)
     fused_top = ranked[0].score if ranked else 0.0
     fused_second = ranked[1].score if len(ranked) > 1 else 0.0
     return (
-        dense_top, dense_top - dense_second,
-        math.log1p(lexical_top), math.log1p(lexical_top) - math.log1p(lexical_second),
+        dense_top,
+        dense_top - dense_second,
+        math.log1p(lexical_top),
+        math.log1p(lexical_top) - math.log1p(lexical_second),
         float(dense_id is not None and dense_id == lexical_id),
-        fused_top, fused_top - fused_second,
+        fused_top,
+        fused_top - fused_second,
         coverage,
     )
 
@@ -224,5 +240,7 @@ def _prefer_local(hits: dict[str, Hit], tenant: Tenant | None, margin: float) ->
         parent = entry_id.rsplit(".", 1)[0]
         general = hits.get(parent)
         if general and hit.score >= general.score - margin:
-            result[entry_id] = Hit(hit.entry, max(hit.score, general.score + 1e-3), hit.dense, hit.lexical, hit.fallback)
+            result[entry_id] = Hit(
+                hit.entry, max(hit.score, general.score + 1e-3), hit.dense, hit.lexical, hit.fallback
+            )
     return list(result.values())

@@ -12,7 +12,7 @@ from knowledge.embedding import Embedder, load_embedder
 from knowledge.index import current_build, load_index
 from knowledge.loader import load_catalogue
 from knowledge.models import Catalogue
-from knowledge.search import SearchParams, Searcher
+from knowledge.search import Searcher, SearchParams
 from knowledge.tenants import Tenant, load_tenants
 
 log = logging.getLogger(__name__)

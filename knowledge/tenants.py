@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from locales import DEFAULT, SUPPORTED
 from knowledge.problems import Problem, error
+from locales import DEFAULT, SUPPORTED
 
 TENANT_ID = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 COLOUR = r"^#[0-9a-fA-F]{6}$"

@@ -10,7 +10,9 @@ import re
 import unicodedata
 
 # Arabic and Persian letters that people use interchangeably on phone keyboards.
-_ARABIC_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "ؤ": "و", "ئ": "ی", "ـ": None, "ı": "i"})
+_ARABIC_FOLD = str.maketrans(
+    {"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "ؤ": "و", "ئ": "ی", "ـ": None, "ı": "i"}
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -34,7 +36,7 @@ _ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
 def _arabic_light_stem(word: str) -> str:
     for prefix in _ARABIC_PREFIXES:
         if word.startswith(prefix) and len(word) - len(prefix) >= 3:
-            return word[len(prefix):]
+            return word[len(prefix) :]
     return word
 
 

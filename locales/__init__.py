@@ -10,7 +10,7 @@ from __future__ import annotations
 import gettext
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel import Locale, negotiate_locale
@@ -45,7 +45,7 @@ def is_supported(code: str | None) -> bool:
     return code in SUPPORTED
 
 
-@lru_cache(maxsize=None)
+@cache
 def info(code: str) -> LocaleInfo:
     loc = Locale.parse(code)
     return LocaleInfo(
@@ -80,7 +80,7 @@ def normalize_code(code: str | None) -> str | None:
     return base if base in SUPPORTED else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _language_name_stems() -> tuple[tuple[str, str], ...]:
     """(stem, locale) pairs from the names of every supported language in every supported language."""
     pairs: set[tuple[str, str]] = set()
@@ -104,7 +104,7 @@ def find_language_name(text: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(code: str) -> gettext.NullTranslations:
     """Compiled catalog for ``code``; English source text when the catalog or a message is missing."""
     return gettext.translation(DOMAIN, localedir=str(CATALOG_DIR), languages=[code], fallback=True)

@@ -9,8 +9,10 @@ import yaml
 CATALOGUE = {
     "version": 1,
     "locales": ["de", "en"],
-    "categories": {"arrival": {"names": {"de": "Ankommen", "en": "Arrival"}},
-                   "kita": {"names": {"de": "Kita", "en": "Childcare"}}},
+    "categories": {
+        "arrival": {"names": {"de": "Ankommen", "en": "Arrival"}},
+        "kita": {"names": {"de": "Kita", "en": "Childcare"}},
+    },
     "topics": {
         "arrival.registration": {"category": "arrival", "answers": "Registering your address."},
         "kita.costs": {"category": "kita", "answers": "Kita fees."},
@@ -31,15 +33,22 @@ def entry_text(entry_id: str = "arrival.registration", locale: str = "de", **ove
         "translation": "original",
         "related": [],
     }
-    body = overrides.pop("body", "Sie müssen jede neue Wohnung anmelden. Gehen Sie zum Bürgeramt. "
-                                 "Nehmen Sie Ihren Pass mit. Die Anmeldung ist kostenlos. " * 6)
+    body = overrides.pop(
+        "body",
+        "Sie müssen jede neue Wohnung anmelden. Gehen Sie zum Bürgeramt. "
+        "Nehmen Sie Ihren Pass mit. Die Anmeldung ist kostenlos. " * 6,
+    )
     fields.update(overrides)
     front = yaml.safe_dump({k: v for k, v in fields.items() if v is not None}, allow_unicode=True, sort_keys=False)
     return f"---\n{front}---\n{body}\n"
 
 
-def write_knowledge(root: Path, entries: dict[tuple[str, str], str], catalogue: dict | None = None,
-                    tenants: dict[str, str] | None = None) -> Path:
+def write_knowledge(
+    root: Path,
+    entries: dict[tuple[str, str], str],
+    catalogue: dict | None = None,
+    tenants: dict[str, str] | None = None,
+) -> Path:
     """A knowledge directory: catalogue.yaml, entries/<id>/<locale>.md, tenants/<id>.yaml."""
     knowledge = root / "knowledge"
     (knowledge / "entries").mkdir(parents=True, exist_ok=True)

@@ -52,31 +52,34 @@ class Stack:
 
 def _environment(workdir: Path, api_port: int, rasa_port: int, actions_port: int) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "PYTHONPATH": str(ROOT),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "RASA_TELEMETRY_ENABLED": "false",
-        "OMP_NUM_THREADS": "1",  # as in the Procfile: one thread per process
-        "LOTSE_PORT": str(api_port),
-        "LOTSE_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
-        "LOTSE_RASA_PORT": str(rasa_port),
-        "LOTSE_RASA_URL": f"http://127.0.0.1:{rasa_port}",
-        "LOTSE_ACTIONS_PORT": str(actions_port),
-        "LOTSE_ACTIONS_URL": f"http://127.0.0.1:{actions_port}",
-        "LOTSE_TRACKER_DB": str(workdir / "tracker.sqlite3"),
-        "LOTSE_DATA_DIR": str(workdir / "data"),
-        "LOTSE_LOG_JSON": "false",
-        "LOTSE_RATE_LIMIT_IP": os.environ.get("LOTSE_RATE_LIMIT_IP", "1000/minute"),
-        "LOTSE_RATE_LIMIT_SESSION": "200/minute",
-    })
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "OMP_NUM_THREADS": "1",  # as in the Procfile: one thread per process
+            "LOTSE_PORT": str(api_port),
+            "LOTSE_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
+            "LOTSE_RASA_PORT": str(rasa_port),
+            "LOTSE_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+            "LOTSE_ACTIONS_PORT": str(actions_port),
+            "LOTSE_ACTIONS_URL": f"http://127.0.0.1:{actions_port}",
+            "LOTSE_TRACKER_DB": str(workdir / "tracker.sqlite3"),
+            "LOTSE_DATA_DIR": str(workdir / "data"),
+            "LOTSE_LOG_JSON": "false",
+            "LOTSE_RATE_LIMIT_IP": os.environ.get("LOTSE_RATE_LIMIT_IP", "1000/minute"),
+            "LOTSE_RATE_LIMIT_SESSION": "200/minute",
+        }
+    )
     return env
 
 
 def start_process(stack: Stack, name: str, command: list[str], env: dict[str, str], cwd: Path) -> None:
-    log = open(stack.workdir / f"{name}.log", "wb")
-    stack.processes[name] = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                             start_new_session=True)
+    log = open(stack.workdir / f"{name}.log", "wb")  # noqa: SIM115 - the child process keeps writing to it
+    stack.processes[name] = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def start_stack(workdir: Path, with_rasa: bool = True, timeout: float = 240.0) -> Stack:
@@ -85,14 +88,33 @@ def start_stack(workdir: Path, with_rasa: bool = True, timeout: float = 240.0) -
         raise RuntimeError(f"no Rasa model at {RASA_MODEL}: run `make test` (it trains the model)")
     api_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     env = _environment(workdir, api_port, rasa_port, actions_port)
-    stack = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{rasa_port}",
-                  f"http://127.0.0.1:{actions_port}", workdir)
+    stack = Stack(
+        f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", workdir
+    )
     start_process(stack, "actions", [sys.executable, "-m", "bot.server"], env, ROOT)
     start_process(stack, "api", [sys.executable, "-m", "api"], env, ROOT)
     if with_rasa:
-        start_process(stack, "rasa", [str(RASA_BIN), "run", "--model", "models", "--endpoints", "endpoints.yml",
-                                      "--credentials", "credentials.yml", "--interface", "127.0.0.1",
-                                      "--port", str(rasa_port), "--quiet"], env, ROOT / "bot")
+        start_process(
+            stack,
+            "rasa",
+            [
+                str(RASA_BIN),
+                "run",
+                "--model",
+                "models",
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(rasa_port),
+                "--quiet",
+            ],
+            env,
+            ROOT / "bot",
+        )
     wanted = "ready" if with_rasa else "degraded"
     deadline = time.monotonic() + timeout
     last = ""

@@ -18,10 +18,22 @@ class FakeRasa:
 
     def __init__(self) -> None:
         self.calls: list[dict] = []
-        self.reply: Callable[[dict], httpx.Response] = lambda body: httpx.Response(200, json=[
-            {"recipient_id": body["sender"], "custom": {"text": "Hallo!", "buttons": [], "sources": [],
-                                                        "entry_id": None, "locale": body["metadata"]["locale"],
-                                                        "handover": False}}])
+        self.reply: Callable[[dict], httpx.Response] = lambda body: httpx.Response(
+            200,
+            json=[
+                {
+                    "recipient_id": body["sender"],
+                    "custom": {
+                        "text": "Hallo!",
+                        "buttons": [],
+                        "sources": [],
+                        "entry_id": None,
+                        "locale": body["metadata"]["locale"],
+                        "handover": False,
+                    },
+                }
+            ],
+        )
         self.alive = True
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -40,8 +52,14 @@ def rasa() -> FakeRasa:
 
 
 def make_client(knowledge, rasa: FakeRasa, **overrides) -> TestClient:
-    settings = Settings(rasa_url="http://rasa.test", index_watch_seconds=0, rasa_retries=0,
-                        admin_token="secret-token", log_json=False, **overrides)
+    settings = Settings(
+        rasa_url="http://rasa.test",
+        index_watch_seconds=0,
+        rasa_retries=0,
+        admin_token="secret-token",
+        log_json=False,
+        **overrides,
+    )
     return TestClient(create_app(settings, knowledge, transport=httpx.MockTransport(rasa)))
 
 
@@ -72,21 +90,25 @@ def test_chat_detects_the_language_when_no_locale_is_given(client, rasa):
 
 
 def test_handover_and_locale_switch_come_from_the_bot(client, rasa):
-    rasa.reply = lambda body: httpx.Response(200, json=[
-        {"custom": {"text": "☎ …", "locale": "ar", "handover": True, "buttons": [], "sources": []}}])
+    rasa.reply = lambda body: httpx.Response(
+        200, json=[{"custom": {"text": "☎ …", "locale": "ar", "handover": True, "buttons": [], "sources": []}}]
+    )
     data = chat(client, message="أريد التحدث مع شخص", locale="en").json()
     assert data["handover"] is True and data["locale"] == "ar"
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"message": ""}, 422, "invalid_request"),
-    ({"message": "   \u200b "}, 422, "invalid_request"),
-    ({"message": "x" * 2001}, 422, "invalid_request"),
-    ({"message": 42}, 422, "invalid_request"),
-    ({"message": "hi", "locale": "xx"}, 422, "unsupported_locale"),
-    ({"message": "hi", "tenant": "nope"}, 404, "unknown_tenant"),
-    ({"message": "hi", "extra": 1}, 422, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"message": ""}, 422, "invalid_request"),
+        ({"message": "   \u200b "}, 422, "invalid_request"),
+        ({"message": "x" * 2001}, 422, "invalid_request"),
+        ({"message": 42}, 422, "invalid_request"),
+        ({"message": "hi", "locale": "xx"}, 422, "unsupported_locale"),
+        ({"message": "hi", "tenant": "nope"}, 404, "unknown_tenant"),
+        ({"message": "hi", "extra": 1}, 422, "invalid_request"),
+    ],
+)
 def test_bad_chat_requests_get_clear_4xx(client, body, status, code):
     response = chat(client, **body)
     assert response.status_code == status
@@ -106,14 +128,17 @@ def test_oversized_body_is_refused_before_parsing(client):
 
 
 def test_origin_must_be_allowed_by_the_tenant(client):
-    allowed = client.post("/api/v1/chat", json={"session_id": "s", "message": "hi"},
-                          headers={"origin": "http://localhost:8000"})
+    allowed = client.post(
+        "/api/v1/chat", json={"session_id": "s", "message": "hi"}, headers={"origin": "http://localhost:8000"}
+    )
     assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == "http://localhost:8000"
-    refused = client.post("/api/v1/chat", json={"session_id": "s", "message": "hi"},
-                          headers={"origin": "https://evil.example"})
+    refused = client.post(
+        "/api/v1/chat", json={"session_id": "s", "message": "hi"}, headers={"origin": "https://evil.example"}
+    )
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "origin_not_allowed"
-    preflight = client.options("/api/v1/chat", headers={"origin": "https://evil.example",
-                                                        "access-control-request-method": "POST"})
+    preflight = client.options(
+        "/api/v1/chat", headers={"origin": "https://evil.example", "access-control-request-method": "POST"}
+    )
     assert "access-control-allow-origin" not in preflight.headers
 
 
@@ -152,10 +177,19 @@ def test_search(client):
     assert abstained["answerable"] is False
 
 
-@pytest.mark.parametrize("params, status", [
-    ({"q": ""}, 422), ({"q": "x", "k": 0}, 422), ({"q": "x", "k": 21}, 422), ({"q": "x", "k": "many"}, 422),
-    ({"q": "x", "locale": "xx"}, 422), ({"q": "x", "tenant": "nope"}, 404), ({"q": "x" * 501}, 422), ({}, 422),
-])
+@pytest.mark.parametrize(
+    "params, status",
+    [
+        ({"q": ""}, 422),
+        ({"q": "x", "k": 0}, 422),
+        ({"q": "x", "k": 21}, 422),
+        ({"q": "x", "k": "many"}, 422),
+        ({"q": "x", "locale": "xx"}, 422),
+        ({"q": "x", "tenant": "nope"}, 404),
+        ({"q": "x" * 501}, 422),
+        ({}, 422),
+    ],
+)
 def test_bad_search_requests(client, params, status):
     assert client.get("/api/v1/search", params=params).status_code == status
 
@@ -171,9 +205,13 @@ def test_entries(client):
 
 def test_locales_tenants_and_texts(client):
     locales_ = client.get("/api/v1/locales").json()
-    assert [l["code"] for l in locales_] == ["de", "en", "ar", "uk", "ru", "tr", "fa", "ro", "bg"]
-    assert next(l for l in locales_ if l["code"] == "fa") == {"code": "fa", "name": "فارسی",
-                                                           "english_name": "Persian", "rtl": True}
+    assert [item["code"] for item in locales_] == ["de", "en", "ar", "uk", "ru", "tr", "fa", "ro", "bg"]
+    assert next(item for item in locales_ if item["code"] == "fa") == {
+        "code": "fa",
+        "name": "فارسی",
+        "english_name": "Persian",
+        "rtl": True,
+    }
     tenant = client.get("/api/v1/tenants/demo", params={"locale": "en"}).json()
     assert tenant["example"] is True and tenant["primary_colour"].startswith("#")
     assert client.get("/api/v1/tenants/nope").status_code == 404
@@ -216,8 +254,14 @@ def test_unknown_route_and_method(client):
 
 def test_openapi_documents_the_contract(client):
     schema = client.get("/openapi.json").json()
-    for path in ("/api/v1/chat", "/api/v1/search", "/api/v1/entries/{entry_id}", "/api/v1/locales", "/healthz",
-                 "/readyz"):
+    for path in (
+        "/api/v1/chat",
+        "/api/v1/search",
+        "/api/v1/entries/{entry_id}",
+        "/api/v1/locales",
+        "/healthz",
+        "/readyz",
+    ):
         assert path in schema["paths"]
     chat_response = schema["components"]["schemas"]["ChatResponse"]["properties"]
     assert {"session_id", "locale", "messages", "handover"} <= set(chat_response)

@@ -7,29 +7,60 @@ from bot.flows.vocabulary import find_profession, find_state
 from bot.session import choose_locale
 
 
-@pytest.mark.parametrize("text, key", [
-    ("ich bin Krankenschwester", "nurse"), ("Zahnarzt", "dentist"), ("I am an engineer", "engineer"),
-    ("طبيب أسنان", "dentist"), ("я работаю медсестрой", "nurse"), ("інженером", "engineer"),
-    ("öğretmenim", "teacher"), ("پرستار هستم", "nurse"), ("sunt electrician", "electrician"),
-    ("аз съм фармацевт", "pharmacist"), ("keine Ahnung", None),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("ich bin Krankenschwester", "nurse"),
+        ("Zahnarzt", "dentist"),
+        ("I am an engineer", "engineer"),
+        ("طبيب أسنان", "dentist"),
+        ("я работаю медсестрой", "nurse"),
+        ("інженером", "engineer"),
+        ("öğretmenim", "teacher"),
+        ("پرستار هستم", "nurse"),
+        ("sunt electrician", "electrician"),
+        ("аз съм фармацевт", "pharmacist"),
+        ("keine Ahnung", None),
+    ],
+)
 def test_professions_in_every_script(text, key):
     assert find_profession(text) == key
 
 
-@pytest.mark.parametrize("text, code", [
-    ("Bayern", "DE-BY"), ("in NRW", "DE-NW"), ("Köln", "DE-NW"), ("в Баварии", "DE-BY"),
-    ("Berlin", "DE-BE"), ("weiß ich noch nicht", None),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("Bayern", "DE-BY"),
+        ("in NRW", "DE-NW"),
+        ("Köln", "DE-NW"),
+        ("в Баварии", "DE-BY"),
+        ("Berlin", "DE-BE"),
+        ("weiß ich noch nicht", None),
+    ],
+)
 def test_federal_states(text, code):
     assert find_state(text) == code
 
 
-@pytest.mark.parametrize("text, months", [
-    ("2", 24), ("2 Jahre", 24), ("18 months", 18), ("عمره سنتين", 24), ("zwei jahre alt", 24), ("3 года", 36),
-    ("18 місяців", 18), ("iki yaşında", 24), ("۲ سال", 24), ("1,5 jahre", 18), ("6 ay", 6), ("٣ سنوات", 36),
-    ("ich weiß nicht", None), ("200 jahre", None),
-])
+@pytest.mark.parametrize(
+    "text, months",
+    [
+        ("2", 24),
+        ("2 Jahre", 24),
+        ("18 months", 18),
+        ("عمره سنتين", 24),
+        ("zwei jahre alt", 24),
+        ("3 года", 36),
+        ("18 місяців", 18),
+        ("iki yaşında", 24),
+        ("۲ سال", 24),
+        ("1,5 jahre", 18),
+        ("6 ay", 6),
+        ("٣ سنوات", 36),
+        ("ich weiß nicht", None),
+        ("200 jahre", None),
+    ],
+)
 def test_child_age(text, months):
     assert kita.parse_age_months(text) == months
 

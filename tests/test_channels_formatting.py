@@ -42,6 +42,7 @@ def check_html(text: str) -> str:
 
 # --- Telegram HTML -------------------------------------------------------------------------------------------
 
+
 def test_everything_is_escaped() -> None:
     html = f.to_telegram_html('a < b && c > d "q" <script>alert(1)</script>')
     assert html == 'a &lt; b &amp;&amp; c &gt; d "q" &lt;script&gt;alert(1)&lt;/script&gt;'
@@ -56,24 +57,21 @@ def test_bold_italic_and_nesting() -> None:
 
 def test_urls_become_links_without_trailing_punctuation() -> None:
     html = f.to_telegram_html("See https://www.bamf.de/DE/a_b_c.html?x=1&y=2. Or (https://x.org/a_(b)).")
-    assert html == ('See <a href="https://www.bamf.de/DE/a_b_c.html?x=1&amp;y=2">'
-                    'https://www.bamf.de/DE/a_b_c.html?x=1&amp;y=2</a>. '
-                    'Or (<a href="https://x.org/a_(b)">https://x.org/a_(b)</a>).')
+    assert html == (
+        'See <a href="https://www.bamf.de/DE/a_b_c.html?x=1&amp;y=2">'
+        "https://www.bamf.de/DE/a_b_c.html?x=1&amp;y=2</a>. "
+        'Or (<a href="https://x.org/a_(b)">https://x.org/a_(b)</a>).'
+    )
     assert f.to_telegram_html("[BAMF](https://bamf.de/x)") == '<a href="https://bamf.de/x">BAMF</a>'
     assert f.to_telegram_html('https://x.org/"><b>') == '<a href="https://x.org/">https://x.org/</a>"&gt;&lt;b&gt;'
     assert f.to_telegram_html("http://insecure.example") == "http://insecure.example"
 
 
 def test_lists_and_paragraphs() -> None:
-    markdown = ("Intro line\n\n1. **First:** do this\n   and continue here.\n2. Second\n   - nested\n"
-                "- bullet\n\nEnd.")
+    markdown = "Intro line\n\n1. **First:** do this\n   and continue here.\n2. Second\n   - nested\n- bullet\n\nEnd."
     assert f.to_telegram_html(markdown) == (
-        "Intro line\n\n"
-        "1. <b>First:</b> do this and continue here.\n"
-        "2. Second\n"
-        "   ◦ nested\n"
-        "• bullet\n\n"
-        "End.")
+        "Intro line\n\n1. <b>First:</b> do this and continue here.\n2. Second\n   ◦ nested\n• bullet\n\nEnd."
+    )
 
 
 def test_line_breaks_kept_except_in_answers() -> None:
@@ -81,14 +79,22 @@ def test_line_breaks_kept_except_in_answers() -> None:
     assert f.telegram_parts(bot_message(contacts, "en"))[0].count("\n") == 3
     wrapped = "A long sentence that was wrapped\nin the entry file by its author."
     assert f.telegram_parts(bot_message(wrapped, "en", kind="answer")) == [
-        "A long sentence that was wrapped in the entry file by its author."]
+        "A long sentence that was wrapped in the entry file by its author."
+    ]
 
 
 def test_sources_are_appended_as_links() -> None:
-    message = bot_message("Text", "de", sources=[
-        {"title": "BMI <Meldegesetz>", "url": "https://www.bmi.bund.de/a?b=1&c=2"},
-        {"title": "B", "url": "https://b.de"}, {"title": "C", "url": "https://c.de"},
-        {"title": "D", "url": "https://d.de"}, {"title": "Not https", "url": "http://e.de"}])
+    message = bot_message(
+        "Text",
+        "de",
+        sources=[
+            {"title": "BMI <Meldegesetz>", "url": "https://www.bmi.bund.de/a?b=1&c=2"},
+            {"title": "B", "url": "https://b.de"},
+            {"title": "C", "url": "https://c.de"},
+            {"title": "D", "url": "https://d.de"},
+            {"title": "Not https", "url": "http://e.de"},
+        ],
+    )
     [html] = f.telegram_parts(message)
     lines = html.split("\n")
     assert lines[0] == "Text" and lines[1] == ""
@@ -100,12 +106,14 @@ def test_sources_are_appended_as_links() -> None:
 
 # --- WhatsApp ------------------------------------------------------------------------------------------------
 
+
 def test_whatsapp_markup() -> None:
     assert f.to_whatsapp_text("**Fett:** und _kursiv_ <b>") == "*Fett:* und _kursiv_ <b>"
     assert f.to_whatsapp_text("**Leerzeichen **am Rand") == "**Leerzeichen **am Rand"
     assert f.to_whatsapp_text("**a _b_**") == "*a* *_b_*"
     assert f.to_whatsapp_text("[BAMF](https://bamf.de) und https://x.org/a_b.") == (
-        "BAMF: https://bamf.de und https://x.org/a_b.")
+        "BAMF: https://bamf.de und https://x.org/a_b."
+    )
     assert f.to_whatsapp_text("1. eins\n- zwei") == "1. eins\n• zwei"
 
 
@@ -115,6 +123,7 @@ def test_whatsapp_sources() -> None:
 
 
 # --- splitting -----------------------------------------------------------------------------------------------
+
 
 def test_short_message_is_one_part() -> None:
     assert f.telegram_parts(bot_message("Kurz.", "de")) == ["Kurz."]
@@ -167,8 +176,9 @@ def test_real_answers_fit(knowledge, render, limit) -> None:
             if not found:
                 continue
             entry, fallback = found
-            message = bot_message(answers.entry_text(entry, locale, fallback), locale, kind="answer",
-                                  sources=answers.entry_sources(entry))
+            message = bot_message(
+                answers.entry_text(entry, locale, fallback), locale, kind="answer", sources=answers.entry_sources(entry)
+            )
             parts = f.split_blocks(f.message_blocks(message), render, limit)
             assert parts and all(f.measure(p) <= limit for p in parts)
             small = f.split_blocks(f.message_blocks(message), render, 300)

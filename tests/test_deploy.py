@@ -59,8 +59,13 @@ def test_docker_compose_config_when_available():
     probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
     if probe.returncode != 0:
         pytest.skip("docker compose plugin not installed")
-    result = subprocess.run(["docker", "compose", "config", "--quiet"], cwd=ROOT, capture_output=True, text=True,
-                            env={"LOTSE_POSTGRES_PASSWORD": "example", "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        ["docker", "compose", "config", "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"LOTSE_POSTGRES_PASSWORD": "example", "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
 
 

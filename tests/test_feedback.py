@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from knowledge.feedback import FeedbackStore, scrub
 
@@ -12,7 +12,7 @@ def test_scrub_removes_contact_data():
 
 def test_store_report_and_retention(tmp_path):
     store = FeedbackStore(tmp_path / "db.sqlite3", retention_days=30)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     store.add_feedback("kita.costs", "de", "demo", False, "was kostet kita? ruf mich an 0170 1234567")
     store.add_feedback("kita.costs", "de", "demo", False, None)
     store.add_feedback("kita.costs", "de", "demo", True, None)

@@ -35,16 +35,23 @@ def test_build_load_and_incremental_rebuild(tmp_path: Path, embedder):
     assert loaded.faiss_index.ntotal == first.chunks
     first_build = current_build(tmp_path)
 
-    # Nothing changed: nothing is embedded again, and the vectors are identical.
+    # Nothing changed: the current build stays (no new build, no reload in the servers).
     again = build_index(sources, embedder, tmp_path)
-    assert again.embedded_chunks == 0
-    assert np.allclose(np.load(current_build(tmp_path) / "vectors.npy"), np.load(first_build / "vectors.npy"))
+    assert current_build(tmp_path) == first_build and again.created == first.created
+
+    # A file removed: a new build without it, nothing embedded.
+    fewer = build_index(sources[:1], embedder, tmp_path)
+    assert fewer.embedded_chunks == 0 and fewer.entries == 1 and current_build(tmp_path) != first_build
+    assert np.allclose(
+        np.load(current_build(tmp_path) / "vectors.npy"), np.load(first_build / "vectors.npy")[: fewer.chunks]
+    )
 
     # One file changed: only its chunks are embedded.
     changed = [sources[0], _source("kita.costs", "de", title="Was kostet die Kita?")]
     third = build_index(changed, embedder, tmp_path)
-    kita_chunks = sum(1 for r in json.loads((current_build(tmp_path) / "chunks.json").read_text())
-                      if r["entry_id"] == "kita.costs")
+    kita_chunks = sum(
+        1 for r in json.loads((current_build(tmp_path) / "chunks.json").read_text()) if r["entry_id"] == "kita.costs"
+    )
     assert third.embedded_chunks == kita_chunks < third.chunks
     assert load_index(tmp_path).entries[("kita.costs", "de")].title == "Was kostet die Kita?"
 

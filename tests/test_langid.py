@@ -3,17 +3,20 @@ import pytest
 from knowledge.langid import detect, detect_locale
 
 
-@pytest.mark.parametrize("text, locale", [
-    ("wie viel kostet die kita", "de"),
-    ("how much does kita cost", "en"),
-    ("كم تكلفة الروضة", "ar"),
-    ("скільки коштує дитячий садок", "uk"),
-    ("сколько стоит детский сад", "ru"),
-    ("kreş ücreti ne kadar", "tr"),
-    ("هزینه مهدکودک چقدر است", "fa"),
-    ("cat costa gradinita", "ro"),
-    ("колко струва детската градина", "bg"),
-])
+@pytest.mark.parametrize(
+    "text, locale",
+    [
+        ("wie viel kostet die kita", "de"),
+        ("how much does kita cost", "en"),
+        ("كم تكلفة الروضة", "ar"),
+        ("скільки коштує дитячий садок", "uk"),
+        ("сколько стоит детский сад", "ru"),
+        ("kreş ücreti ne kadar", "tr"),
+        ("هزینه مهدکودک چقدر است", "fa"),
+        ("cat costa gradinita", "ro"),
+        ("колко струва детската градина", "bg"),
+    ],
+)
 def test_short_messages_in_every_locale(text, locale):
     assert detect_locale(text) == locale
 

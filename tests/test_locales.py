@@ -24,11 +24,20 @@ def test_negotiation_and_codes():
     assert locales.normalize_code("uk_UA") == "uk" and locales.normalize_code("fr") is None
 
 
-@pytest.mark.parametrize("text, code", [
-    ("can you write in Arabic?", "ar"), ("schreib bitte auf Persisch", "fa"), ("можешь по-русски", "ru"),
-    ("українською будь ласка", "uk"), ("Türkçe yazar mısın", "tr"), ("pe romaneste", "ro"),
-    ("по-български", "bg"), ("بالعربي", "ar"), ("ich habe eine Frage", None),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("can you write in Arabic?", "ar"),
+        ("schreib bitte auf Persisch", "fa"),
+        ("можешь по-русски", "ru"),
+        ("українською будь ласка", "uk"),
+        ("Türkçe yazar mısın", "tr"),
+        ("pe romaneste", "ro"),
+        ("по-български", "bg"),
+        ("بالعربي", "ar"),
+        ("ich habe eine Frage", None),
+    ],
+)
 def test_language_names_in_messages(text, code):
     assert locales.find_language_name(text) == code
 

@@ -21,30 +21,58 @@ MIN_OVERALL_ACCURACY = 0.92
 
 
 def _rasa_env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "HF_HUB_OFFLINE": "1",
-            **extra}
+    return {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "HF_HUB_OFFLINE": "1", **extra}
 
 
 def test_rasa_data_validate():
-    result = subprocess.run([str(RASA_BIN), "data", "validate", "--quiet"], cwd=BOT, env=_rasa_env(),
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [str(RASA_BIN), "data", "validate", "--quiet"],
+        cwd=BOT,
+        env=_rasa_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def test_stories_in_six_locales(stack, tmp_path):
     env = _rasa_env(LOTSE_ACTIONS_URL=stack.actions_url, LOTSE_TRACKER_DB=str(tmp_path / "tracker.sqlite3"))
     result = subprocess.run(
-        [str(RASA_BIN), "test", "core", "--model", str(RASA_MODEL), "--stories", "tests/test_stories.yml",
-         "--endpoints", "endpoints.yml", "--out", str(tmp_path / "results"), "--fail-on-prediction-errors"],
-        cwd=BOT, env=env, capture_output=True, text=True, timeout=900)
+        [
+            str(RASA_BIN),
+            "test",
+            "core",
+            "--model",
+            str(RASA_MODEL),
+            "--stories",
+            "tests/test_stories.yml",
+            "--endpoints",
+            "endpoints.yml",
+            "--out",
+            str(tmp_path / "results"),
+            "--fail-on-prediction-errors",
+        ],
+        cwd=BOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     report = json.loads((tmp_path / "results" / "story_report.json").read_text())
     assert report["conversation_accuracy"]["accuracy"] == 1.0
 
 
 def test_intent_accuracy_per_locale():
-    result = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "-m", "bench.nlu_eval", "--json"],
-                            cwd=ROOT, env=_rasa_env(), capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-m", "bench.nlu_eval", "--json"],
+        cwd=ROOT,
+        env=_rasa_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     scores = json.loads(result.stdout.strip().splitlines()[-1])
     assert scores["all"] >= MIN_OVERALL_ACCURACY, scores

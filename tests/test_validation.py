@@ -29,7 +29,9 @@ def test_errors_keep_a_file_out_of_the_served_entries(tmp_path):
     entries = {
         ("arrival.registration", "de"): entry_text(related=["does.not-exist"]),
         ("unknown.topic", "de"): entry_text("unknown.topic"),
-        ("kita.costs", "de"): entry_text("kita.costs", sources=[{"title": "Blog", "url": "https://blog.example.com/x"}]),
+        ("kita.costs", "de"): entry_text(
+            "kita.costs", sources=[{"title": "Blog", "url": "https://blog.example.com/x"}]
+        ),
         ("kita.costs", "en"): entry_text("kita.costs", "de"),  # locale differs from the file name
     }
     report = validate_dir(write_knowledge(tmp_path, entries), TODAY)

@@ -65,15 +65,19 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 def notification(*messages: dict, statuses: list | None = None, phone_id: str = PHONE_ID) -> dict:
-    value: dict = {"messaging_product": "whatsapp",
-                   "metadata": {"display_phone_number": "4930000000", "phone_number_id": phone_id}}
+    value: dict = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "4930000000", "phone_number_id": phone_id},
+    }
     if messages:
         value["contacts"] = [{"profile": {"name": "A"}, "wa_id": WA_ID}]
         value["messages"] = list(messages)
     if statuses is not None:
         value["statuses"] = statuses
-    return {"object": "whatsapp_business_account",
-            "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}],
+    }
 
 
 def text(body: str, message_id: str = "wamid.1") -> dict:
@@ -81,8 +85,13 @@ def text(body: str, message_id: str = "wamid.1") -> dict:
 
 
 def pressed(button_id: str, kind: str = "button_reply", message_id: str = "wamid.2") -> dict:
-    return {"from": WA_ID, "id": message_id, "timestamp": "1700000000", "type": "interactive",
-            "interactive": {"type": kind, kind: {"id": button_id, "title": "t"}}}
+    return {
+        "from": WA_ID,
+        "id": message_id,
+        "timestamp": "1700000000",
+        "type": "interactive",
+        "interactive": {"type": kind, kind: {"id": button_id, "title": "t"}},
+    }
 
 
 def signed(body: bytes, secret: str = APP_SECRET) -> dict:
@@ -107,9 +116,16 @@ def upstreams() -> Upstreams:
 
 
 def make_settings(**overrides) -> Settings:
-    values = dict(rasa_url=RASA, rasa_retries=0, index_watch_seconds=0, whatsapp_access_token=ACCESS_TOKEN,
-                  whatsapp_app_secret=APP_SECRET, whatsapp_verify_token=VERIFY_TOKEN,
-                  whatsapp_phone_number_id=PHONE_ID, messenger_backoff_seconds=0.01)
+    values = dict(
+        rasa_url=RASA,
+        rasa_retries=0,
+        index_watch_seconds=0,
+        whatsapp_access_token=ACCESS_TOKEN,
+        whatsapp_app_secret=APP_SECRET,
+        whatsapp_verify_token=VERIFY_TOKEN,
+        whatsapp_phone_number_id=PHONE_ID,
+        messenger_backoff_seconds=0.01,
+    )
     return Settings(**(values | overrides))
 
 
@@ -130,20 +146,26 @@ def post(client: TestClient, payload: dict) -> httpx.Response:
 
 # --- verification and signatures -----------------------------------------------------------------------------
 
+
 def test_verification_echoes_the_challenge(client: TestClient) -> None:
-    response = client.get("/webhooks/whatsapp", params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
-                                                        "hub.challenge": "1158201444"})
+    response = client.get(
+        "/webhooks/whatsapp",
+        params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"},
+    )
     assert response.status_code == 200
     assert response.text == "1158201444"
     assert response.headers["content-type"].startswith("text/plain")
 
 
-@pytest.mark.parametrize("params", [
-    {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1"},
-    {"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"},
-    {"hub.mode": "subscribe", "hub.challenge": "1"},
-    {},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1"},
+        {"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"},
+        {"hub.mode": "subscribe", "hub.challenge": "1"},
+        {},
+    ],
+)
 def test_failed_verification_is_403(client: TestClient, params: dict) -> None:
     response = client.get("/webhooks/whatsapp", params=params)
     assert response.status_code == 403
@@ -166,11 +188,18 @@ def test_missing_signature_is_401_and_wrong_signature_is_403(client: TestClient,
     assert upstreams.requests == []
 
 
-@pytest.mark.parametrize("body", [
-    b"{broken", b"[]", b'{"object": "whatsapp_business_account"}', b'{"entry": "x"}', b'{"entry": [1]}',
-    b'{"entry": [{"changes": [{"value": {"messages": [{"type": "text", "text": {"body": 1}}]}}]}]}',
-    b'{"entry": [{"changes": [{"value": {"messages": [{"id": "w", "from": "1", "type": "text"}]}}]}]}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{broken",
+        b"[]",
+        b'{"object": "whatsapp_business_account"}',
+        b'{"entry": "x"}',
+        b'{"entry": [1]}',
+        b'{"entry": [{"changes": [{"value": {"messages": [{"type": "text", "text": {"body": 1}}]}}]}]}',
+        b'{"entry": [{"changes": [{"value": {"messages": [{"id": "w", "from": "1", "type": "text"}]}}]}]}',
+    ],
+)
 def test_malformed_bodies_with_valid_signature_are_400(client: TestClient, upstreams: Upstreams, body: bytes) -> None:
     response = client.post("/webhooks/whatsapp", content=body, headers=signed(body))
     assert response.status_code == 400
@@ -179,6 +208,7 @@ def test_malformed_bodies_with_valid_signature_are_400(client: TestClient, upstr
 
 
 # --- turns ---------------------------------------------------------------------------------------------------
+
 
 def test_text_message_is_answered(client: TestClient, upstreams: Upstreams) -> None:
     upstreams.rasa_messages = [{"text": "**Anmeldung** in _zwei_ Wochen.", "locale": "de"}]
@@ -193,9 +223,13 @@ def test_text_message_is_answered(client: TestClient, upstreams: Upstreams) -> N
     request = next(r for r in upstreams.requests if r.url.host == "graph.facebook.com")
     assert str(request.url) == MESSAGES_URL
     assert request.headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
-    assert upstreams.sent[0] == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": WA_ID,
-                                 "type": "text", "text": {"body": "*Anmeldung* in _zwei_ Wochen.",
-                                                          "preview_url": False}}
+    assert upstreams.sent[0] == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": WA_ID,
+        "type": "text",
+        "text": {"body": "*Anmeldung* in _zwei_ Wochen.", "preview_url": False},
+    }
 
 
 def test_statuses_are_ignored(client: TestClient, upstreams: Upstreams) -> None:
@@ -217,9 +251,16 @@ def test_same_message_twice_is_answered_once(client: TestClient, upstreams: Upst
 
 
 def test_up_to_three_buttons_are_reply_buttons(client: TestClient, upstreams: Upstreams) -> None:
-    upstreams.rasa_messages = [{"text": "Hat das geholfen?", "locale": "de", "buttons": [
-        {"title": "👍 Ja, das hat mir sehr geholfen", "payload": "/feedback_helpful"},
-        {"title": "👎 Nein", "payload": "/feedback_unhelpful"}]}]
+    upstreams.rasa_messages = [
+        {
+            "text": "Hat das geholfen?",
+            "locale": "de",
+            "buttons": [
+                {"title": "👍 Ja, das hat mir sehr geholfen", "payload": "/feedback_helpful"},
+                {"title": "👎 Nein", "payload": "/feedback_unhelpful"},
+            ],
+        }
+    ]
     post(client, notification(text("Hallo")))
     wait_until(lambda: len(upstreams.sent) == 1)
     interactive = upstreams.sent[0]["interactive"]
@@ -230,8 +271,13 @@ def test_up_to_three_buttons_are_reply_buttons(client: TestClient, upstreams: Up
 
 
 def test_four_to_ten_buttons_are_a_list(client: TestClient, upstreams: Upstreams) -> None:
-    buttons = [{"title": f"Thema Nummer {i} mit einem recht langen Namen",
-                "payload": "/ask_entry" + json.dumps({"entry_id": f"t{i}"})} for i in range(5)]
+    buttons = [
+        {
+            "title": f"Thema Nummer {i} mit einem recht langen Namen",
+            "payload": "/ask_entry" + json.dumps({"entry_id": f"t{i}"}),
+        }
+        for i in range(5)
+    ]
     upstreams.rasa_messages = [{"text": "Welches Thema?", "locale": "de", "buttons": buttons}]
     post(client, notification(text("Hallo")))
     wait_until(lambda: len(upstreams.sent) == 1)
@@ -255,9 +301,14 @@ def test_more_than_ten_buttons_are_listed_as_text(client: TestClient, upstreams:
 
 def test_long_text_goes_first_then_the_buttons_with_a_prompt(client: TestClient, upstreams: Upstreams) -> None:
     long = "\n\n".join(["Ein Absatz mit vielen Wörtern über die Anmeldung. " * 12] * 3)
-    upstreams.rasa_messages = [{"text": long, "locale": "de", "sources": [
-        {"title": "Bundesministerium des Innern", "url": "https://www.bmi.bund.de/x"}],
-        "buttons": [{"title": "Ja", "payload": "/affirm"}]}]
+    upstreams.rasa_messages = [
+        {
+            "text": long,
+            "locale": "de",
+            "sources": [{"title": "Bundesministerium des Innern", "url": "https://www.bmi.bund.de/x"}],
+            "buttons": [{"title": "Ja", "payload": "/affirm"}],
+        }
+    ]
     post(client, notification(text("Hallo")))
     wait_until(lambda: len(upstreams.sent) == 2)
     first, second = upstreams.sent
@@ -305,6 +356,7 @@ def test_image_gets_a_polite_answer(client: TestClient, upstreams: Upstreams) ->
 
 # --- failures ------------------------------------------------------------------------------------------------
 
+
 def test_rasa_down_still_answers_from_knowledge(client: TestClient, upstreams: Upstreams) -> None:
     upstreams.rasa_down = True
     post(client, notification(text("Wie melde ich meine neue Wohnung an?")))
@@ -315,8 +367,9 @@ def test_rasa_down_still_answers_from_knowledge(client: TestClient, upstreams: U
 
 
 def test_sending_is_retried_after_429(client: TestClient, upstreams: Upstreams, sleeps: list[float]) -> None:
-    upstreams.graph_answers = [httpx.Response(429, headers={"Retry-After": "2"},
-                                              json={"error": {"code": 130429, "message": "Rate limit hit"}})]
+    upstreams.graph_answers = [
+        httpx.Response(429, headers={"Retry-After": "2"}, json={"error": {"code": 130429, "message": "Rate limit hit"}})
+    ]
     post(client, notification(text("Hallo")))
     wait_until(lambda: len(upstreams.sent) == 2)
     assert upstreams.sent[0] == upstreams.sent[1]

@@ -67,6 +67,7 @@ class SendError(Exception):
 
 # --- small bounded stores ------------------------------------------------------------------------------------
 
+
 class TTLSet:
     """Keys seen in the last ``ttl`` seconds, at most ``max_items`` (the oldest are forgotten first)."""
 
@@ -193,6 +194,7 @@ def _description(response: httpx.Response) -> str:
 
 # --- one incoming message ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Incoming:
     """A message from a messenger, reduced to what a turn needs."""
@@ -252,15 +254,26 @@ async def _send(channel: Channel, chat: str, messages: Sequence[BotMessage]) -> 
     except SendError as exc:
         log.warning("reply not delivered", extra={"channel": channel.name, "status": exc.status, "code": exc.code})
     except Exception as exc:  # a bug in rendering must not leave an unhandled task error without context
-        log.error("reply not delivered", extra={"channel": channel.name, "error": type(exc).__name__,
-                                                "where": "".join(traceback.format_tb(exc.__traceback__))})
+        log.error(
+            "reply not delivered",
+            extra={
+                "channel": channel.name,
+                "error": type(exc).__name__,
+                "where": "".join(traceback.format_tb(exc.__traceback__)),
+            },
+        )
 
 
 async def deliver(state: AppState, delivery: Delivery, channel: Channel, incoming: Incoming, tenant: Tenant) -> None:
     """Answer one message: never raises, always tries to tell the person something useful."""
     text = clean_message(incoming.text or "")[:MAX_TEXT]
-    turn = Turn(channel=incoming.channel, sender_id=incoming.sender_id, text=text, tenant=tenant,
-                locale_hint=incoming.locale_hint)
+    turn = Turn(
+        channel=incoming.channel,
+        sender_id=incoming.sender_id,
+        text=text,
+        tenant=tenant,
+        locale_hint=incoming.locale_hint,
+    )
     turns = state.metrics.turns
     async with delivery.locks.hold(incoming.sender_id):
         try:
@@ -280,8 +293,14 @@ async def deliver(state: AppState, delivery: Delivery, channel: Channel, incomin
         try:
             result = await state.conversation.handle(turn)
         except Exception as exc:
-            log.error("turn failed", extra={"channel": incoming.channel, "error": type(exc).__name__,
-                                            "where": "".join(traceback.format_tb(exc.__traceback__))})
+            log.error(
+                "turn failed",
+                extra={
+                    "channel": incoming.channel,
+                    "error": type(exc).__name__,
+                    "where": "".join(traceback.format_tb(exc.__traceback__)),
+                },
+            )
             locale = _locale_for_notices(turn)
             turns.labels(incoming.channel, locale, "error").inc()
             await send_notice(channel, incoming.chat, answers.try_again_text(locale), locale)
@@ -291,4 +310,3 @@ async def deliver(state: AppState, delivery: Delivery, channel: Channel, incomin
         messages = [m if m.get("locale") else {**m, "locale": result.locale} for m in result.messages]
         await _send(channel, incoming.chat, messages)
         log.info("messenger turn", extra={"channel": incoming.channel, "locale": result.locale, "outcome": outcome})
-

@@ -152,6 +152,7 @@ def message_blocks(message: BotMessage) -> list[Block]:
 
 # --- rendering -----------------------------------------------------------------------------------------------
 
+
 def _groups(line: Line) -> list[Run]:
     """Adjacent runs with the same style merged, so markup is not repeated for every word."""
     merged: list[Run] = []
@@ -190,7 +191,7 @@ def whatsapp_line(line: Line) -> str:
         core = text.strip()
         if core and (run.bold or run.italic):
             # Markers only work next to the text, so surrounding spaces stay outside them.
-            lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+            lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
             if run.italic:
                 core = f"_{core}_"
             if run.bold:
@@ -206,6 +207,7 @@ def html_to_plain(text: str) -> str:
 
 
 # --- splitting -----------------------------------------------------------------------------------------------
+
 
 def _tokens(line: Line) -> list[Run]:
     """Words and the spaces between them, each keeping its style; a link stays whole."""
@@ -282,8 +284,10 @@ def split_blocks(blocks: Sequence[Block], render: Renderer, limit: int) -> list[
             if measure(rendered) <= limit:
                 units.append((rendered, separator))
             else:
-                units.extend((piece, separator if i == 0 else joint)
-                             for i, (piece, joint) in enumerate(_split_line(line, render, limit)))
+                units.extend(
+                    (piece, separator if i == 0 else joint)
+                    for i, (piece, joint) in enumerate(_split_line(line, render, limit))
+                )
     parts: list[str] = []
     current = ""
     for text, separator in units:
@@ -301,6 +305,7 @@ def split_blocks(blocks: Sequence[Block], render: Renderer, limit: int) -> list[
 
 
 # --- per channel ---------------------------------------------------------------------------------------------
+
 
 def telegram_parts(message: BotMessage, limit: int = TELEGRAM_LIMIT) -> list[str]:
     return split_blocks(message_blocks(message), telegram_line, limit)

@@ -1,8 +1,8 @@
 """Telegram Bot API: read updates, send replies with inline keyboards, and manage the webhook (CLI).
 
-    python -m api.channels.telegram set-webhook --url https://HOST/webhooks/telegram
-    python -m api.channels.telegram info
-    python -m api.channels.telegram delete-webhook
+python -m api.channels.telegram set-webhook --url https://HOST/webhooks/telegram
+python -m api.channels.telegram info
+python -m api.channels.telegram delete-webhook
 """
 
 from __future__ import annotations
@@ -44,14 +44,14 @@ log = logging.getLogger(__name__)
 CALLBACK_DATA_BYTES = 64
 ALLOWED_UPDATES = ["message", "callback_query"]
 # Content the bot cannot read; it says so instead of staying silent (service messages are ignored).
-_MEDIA = ("photo", "voice", "audio", "video", "video_note", "document", "sticker", "animation", "location",
-          "contact")
+_MEDIA = ("photo", "voice", "audio", "video", "video_note", "document", "sticker", "animation", "location", "contact")
 # Telegram's own commands mean "hello" to the bot.
 _COMMANDS = {"/start": intent_payload("greet"), "/help": intent_payload("greet")}
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 # --- reading updates -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TelegramUpdate:
@@ -95,10 +95,14 @@ def command_text(text: str) -> str:
 
 # --- writing replies -----------------------------------------------------------------------------------------
 
+
 def inline_keyboard(buttons: Sequence[ButtonPayload], payloads: PayloadStore) -> dict | None:
     """One button per row (titles stay readable on a phone); long payloads travel as a short key."""
-    rows = [[{"text": b["title"], "callback_data": payloads.id_for(b["payload"], CALLBACK_DATA_BYTES)}]
-            for b in buttons if b.get("title") and b.get("payload")]
+    rows = [
+        [{"text": b["title"], "callback_data": payloads.id_for(b["payload"], CALLBACK_DATA_BYTES)}]
+        for b in buttons
+        if b.get("title") and b.get("payload")
+    ]
     return {"inline_keyboard": rows} if rows else None
 
 
@@ -108,14 +112,17 @@ def send_message_payloads(chat_id: int, message: BotMessage, payloads: PayloadSt
     keyboard = inline_keyboard(message.get("buttons") or [], payloads)
     if not parts and keyboard:
         parts = [choose_text(message.get("locale") or locales.DEFAULT)]
-    bodies = [{"chat_id": chat_id, "text": part, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
-              for part in parts]
+    bodies = [
+        {"chat_id": chat_id, "text": part, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
+        for part in parts
+    ]
     if bodies and keyboard:
         bodies[-1]["reply_markup"] = keyboard
     return bodies
 
 
 # --- the Bot API ---------------------------------------------------------------------------------------------
+
 
 def _retry_delay(backoff: float) -> RetryDelay:
     def delay(response: httpx.Response, attempt: int) -> float | None:
@@ -140,24 +147,31 @@ def _error_code(response: httpx.Response) -> str:
 class TelegramClient:
     """Bot API calls over the app's HTTP client. The token is part of every URL: never log URLs."""
 
-    def __init__(self, http: httpx.AsyncClient, api_url: str, token: str, attempts: int = 4,
-                 backoff: float = 0.5) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, api_url: str, token: str, attempts: int = 4, backoff: float = 0.5
+    ) -> None:
         self._http = http
         self._base = f"{api_url.rstrip('/')}/bot{token}"
         self._attempts, self._backoff = attempts, backoff
 
     async def call(self, method: str, payload: dict[str, Any], attempts: int | None = None) -> Any:
         response = await post_with_retry(
-            self._http, f"{self._base}/{method}", payload, attempts=attempts or self._attempts,
-            backoff=self._backoff, retry_delay=_retry_delay(self._backoff), error_code=_error_code,
+            self._http,
+            f"{self._base}/{method}",
+            payload,
+            attempts=attempts or self._attempts,
+            backoff=self._backoff,
+            retry_delay=_retry_delay(self._backoff),
+            error_code=_error_code,
         )
         try:
             body = response.json()
         except ValueError as exc:
             raise SendError(response.status_code, "invalid_json") from exc
         if not isinstance(body, dict) or not body.get("ok"):
-            raise SendError(response.status_code, "not_ok", str(body.get("description", "")) if isinstance(body, dict)
-                            else "")
+            raise SendError(
+                response.status_code, "not_ok", str(body.get("description", "")) if isinstance(body, dict) else ""
+            )
         return body.get("result")
 
 
@@ -199,8 +213,9 @@ class TelegramChannel:
 def channel_for(state: AppState, delivery: Delivery) -> TelegramChannel:
     settings = state.settings
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
-    client = TelegramClient(state.http, settings.telegram_api_url, token, attempts=delivery.send_attempts,
-                            backoff=delivery.backoff_seconds)
+    client = TelegramClient(
+        state.http, settings.telegram_api_url, token, attempts=delivery.send_attempts, backoff=delivery.backoff_seconds
+    )
     return TelegramChannel(client, delivery.payloads)
 
 
@@ -208,8 +223,9 @@ def is_configured(settings: Settings) -> bool:
     return bool(settings.telegram_bot_token and settings.telegram_secret_token)
 
 
-async def handle_update(state: AppState, delivery: Delivery, channel: TelegramChannel, update: TelegramUpdate,
-                        tenant: Tenant) -> None:
+async def handle_update(
+    state: AppState, delivery: Delivery, channel: TelegramChannel, update: TelegramUpdate, tenant: Tenant
+) -> None:
     """Runs after the webhook answered: a pressed button becomes its payload, then the turn is delivered."""
     text = update.text
     if update.callback_id is not None:
@@ -222,15 +238,23 @@ async def handle_update(state: AppState, delivery: Delivery, channel: TelegramCh
         text = payload
     elif text is not None:
         text = command_text(text)
-    incoming = Incoming(channel="telegram", chat=str(update.chat_id), sender_id=f"tg:{update.chat_id}",
-                        text=text, locale_hint=update.language_code)
+    incoming = Incoming(
+        channel="telegram",
+        chat=str(update.chat_id),
+        sender_id=f"tg:{update.chat_id}",
+        text=text,
+        locale_hint=update.language_code,
+    )
     await deliver(state, delivery, channel, incoming, tenant)
 
 
 # --- webhook management (CLI) --------------------------------------------------------------------------------
 
-cli = typer.Typer(help="Manage the Telegram webhook of this Lotse instance (reads LOTSE_* settings).",
-                  no_args_is_help=True, add_completion=False)
+cli = typer.Typer(
+    help="Manage the Telegram webhook of this Lotse instance (reads LOTSE_* settings).",
+    no_args_is_help=True,
+    add_completion=False,
+)
 CLI_TRANSPORT: httpx.AsyncBaseTransport | None = None  # tests answer for api.telegram.org here
 
 
@@ -270,8 +294,15 @@ def set_webhook(
     if not url.startswith("https://"):
         typer.echo("Telegram only delivers to https:// addresses.", err=True)
         raise typer.Exit(2)
-    _call_once("setWebhook", {"url": url, "secret_token": secret, "allowed_updates": ALLOWED_UPDATES,
-                              "drop_pending_updates": drop_pending_updates})
+    _call_once(
+        "setWebhook",
+        {
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": ALLOWED_UPDATES,
+            "drop_pending_updates": drop_pending_updates,
+        },
+    )
 
 
 @cli.command("delete-webhook")

@@ -54,6 +54,7 @@ _THROTTLED = {4, 80007, 130429, 131056}
 
 # --- webhook security ----------------------------------------------------------------------------------------
 
+
 def verify_challenge(mode: str | None, token: str | None, challenge: str | None, expected: str) -> str | None:
     """The challenge to echo when Meta verifies the webhook, else None."""
     if mode != "subscribe" or challenge is None or not token:
@@ -68,6 +69,7 @@ def signature_valid(app_secret: str, raw_body: bytes, header: str) -> bool:
 
 
 # --- reading notifications -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class WhatsAppMessage:
@@ -121,13 +123,17 @@ def parse_notification(data: Any, phone_number_id: str | None = None) -> list[Wh
                 if read is None:
                     continue
                 sender = get_field(message, "from", str, required=True)
-                wa_id = contacts[index] if len(contacts) == len(messages) else (
-                    contacts[0] if len(contacts) == 1 else sender)
+                wa_id = (
+                    contacts[index]
+                    if len(contacts) == len(messages)
+                    else (contacts[0] if len(contacts) == 1 else sender)
+                )
                 found.append(WhatsAppMessage(get_field(message, "id", str, required=True), wa_id, *read))
     return found
 
 
 # --- writing replies -----------------------------------------------------------------------------------------
+
 
 def _cut(text: str, limit: int) -> str:
     text = " ".join(text.split())
@@ -149,19 +155,31 @@ def _unique(titles: Sequence[str], limit: int) -> list[str]:
 
 
 def text_payload(to: str, body: str) -> dict:
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "text",
-            "text": {"body": body, "preview_url": False}}
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "text",
+        "text": {"body": body, "preview_url": False},
+    }
 
 
-def interactive_payload(to: str, body: str, buttons: Sequence[ButtonPayload], payloads: PayloadStore,
-                        locale: str) -> dict:
+def interactive_payload(
+    to: str, body: str, buttons: Sequence[ButtonPayload], payloads: PayloadStore, locale: str
+) -> dict:
     """Up to 3 buttons as reply buttons, up to 10 as a list (titles cut to the platform's limits)."""
     titles = [b["title"] for b in buttons]
     if len(buttons) <= MAX_REPLY_BUTTONS:
-        interactive = {"type": "button", "body": {"text": body}, "action": {"buttons": [
-            {"type": "reply", "reply": {"id": payloads.id_for(b["payload"], BUTTON_ID_MAX), "title": title}}
-            for b, title in zip(buttons, _unique(titles, BUTTON_TITLE_MAX), strict=True)
-        ]}}
+        interactive = {
+            "type": "button",
+            "body": {"text": body},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": payloads.id_for(b["payload"], BUTTON_ID_MAX), "title": title}}
+                    for b, title in zip(buttons, _unique(titles, BUTTON_TITLE_MAX), strict=True)
+                ]
+            },
+        }
     else:
         rows = []
         for b, title in zip(buttons, _unique(titles, ROW_TITLE_MAX), strict=True):
@@ -170,10 +188,18 @@ def interactive_payload(to: str, body: str, buttons: Sequence[ButtonPayload], pa
                 row["description"] = _cut(b["title"], ROW_DESCRIPTION_MAX)
             rows.append(row)
         _ = locales.gettext_for(locale)
-        interactive = {"type": "list", "body": {"text": body},
-                       "action": {"button": _cut(_("Choose"), LIST_BUTTON_MAX), "sections": [{"rows": rows}]}}
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "interactive",
-            "interactive": interactive}
+        interactive = {
+            "type": "list",
+            "body": {"text": body},
+            "action": {"button": _cut(_("Choose"), LIST_BUTTON_MAX), "sections": [{"rows": rows}]},
+        }
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "interactive",
+        "interactive": interactive,
+    }
 
 
 def message_payloads(to: str, message: BotMessage, payloads: PayloadStore) -> list[dict]:
@@ -197,6 +223,7 @@ def message_payloads(to: str, message: BotMessage, payloads: PayloadStore) -> li
 
 
 # --- the Cloud API -------------------------------------------------------------------------------------------
+
 
 def _error(response: httpx.Response) -> dict:
     try:
@@ -224,8 +251,16 @@ def _error_code(response: httpx.Response) -> str:
 class WhatsAppChannel:
     name = "whatsapp"
 
-    def __init__(self, http: httpx.AsyncClient, api_url: str, phone_number_id: str, access_token: str,
-                 payloads: PayloadStore, attempts: int = 4, backoff: float = 0.5) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        api_url: str,
+        phone_number_id: str,
+        access_token: str,
+        payloads: PayloadStore,
+        attempts: int = 4,
+        backoff: float = 0.5,
+    ) -> None:
         self._http = http
         self._url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
         self._headers = {"Authorization": f"Bearer {access_token}"}
@@ -233,8 +268,16 @@ class WhatsAppChannel:
         self._attempts, self._backoff = attempts, backoff
 
     async def post(self, payload: dict) -> None:
-        await post_with_retry(self._http, self._url, payload, attempts=self._attempts, backoff=self._backoff,
-                              retry_delay=_retry_delay(self._backoff), error_code=_error_code, headers=self._headers)
+        await post_with_retry(
+            self._http,
+            self._url,
+            payload,
+            attempts=self._attempts,
+            backoff=self._backoff,
+            retry_delay=_retry_delay(self._backoff),
+            error_code=_error_code,
+            headers=self._headers,
+        )
 
     async def send(self, chat: str, messages: Sequence[BotMessage]) -> None:
         for message in messages:
@@ -246,19 +289,31 @@ class WhatsAppChannel:
 
 
 def is_configured(settings: Settings) -> bool:
-    return bool(settings.whatsapp_access_token and settings.whatsapp_app_secret and settings.whatsapp_verify_token
-                and settings.whatsapp_phone_number_id)
+    return bool(
+        settings.whatsapp_access_token
+        and settings.whatsapp_app_secret
+        and settings.whatsapp_verify_token
+        and settings.whatsapp_phone_number_id
+    )
 
 
 def channel_for(state: AppState, delivery: Delivery) -> WhatsAppChannel:
     settings = state.settings
     token = settings.whatsapp_access_token.get_secret_value() if settings.whatsapp_access_token else ""
-    return WhatsAppChannel(state.http, settings.whatsapp_api_url, settings.whatsapp_phone_number_id or "", token,
-                           delivery.payloads, attempts=delivery.send_attempts, backoff=delivery.backoff_seconds)
+    return WhatsAppChannel(
+        state.http,
+        settings.whatsapp_api_url,
+        settings.whatsapp_phone_number_id or "",
+        token,
+        delivery.payloads,
+        attempts=delivery.send_attempts,
+        backoff=delivery.backoff_seconds,
+    )
 
 
-async def handle_message(state: AppState, delivery: Delivery, channel: WhatsAppChannel, message: WhatsAppMessage,
-                         tenant: Tenant) -> None:
+async def handle_message(
+    state: AppState, delivery: Delivery, channel: WhatsAppChannel, message: WhatsAppMessage, tenant: Tenant
+) -> None:
     """Runs after the webhook answered: a pressed button becomes its payload, then the turn is delivered."""
     text = message.text
     if message.pressed and text is not None:
@@ -269,4 +324,3 @@ async def handle_message(state: AppState, delivery: Delivery, channel: WhatsAppC
             return
     incoming = Incoming(channel="whatsapp", chat=message.wa_id, sender_id=f"wa:{message.wa_id}", text=text)
     await deliver(state, delivery, channel, incoming, tenant)
-

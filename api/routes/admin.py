@@ -30,7 +30,11 @@ async def reload_index(state: StateDep, authorization: Annotated[str | None, Hea
     state.knowledge.reload_tenants()
     if not state.knowledge.ready:
         raise ApiError(503, "index_not_ready", state.knowledge.error or "no index")
-    return {"reloaded": changed, "build": state.knowledge.build.rsplit("/", 1)[-1], "tenants": sorted(state.knowledge.tenants)}
+    return {
+        "reloaded": changed,
+        "build": state.knowledge.build.rsplit("/", 1)[-1],
+        "tenants": sorted(state.knowledge.tenants),
+    }
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -26,16 +26,24 @@ async def chat(body: ChatRequest, request: Request, state: StateDep) -> ChatResp
     state.limits.check_ip(client_ip(request, state.settings.trust_forwarded_for))
     state.limits.check_session("web", f"{tenant.id}:{body.session_id}")
 
-    turn = Turn(channel="web", sender_id=f"web:{tenant.id}:{body.session_id}", text=body.message, tenant=tenant,
-                locale=locale, locale_hint=request.headers.get("accept-language"))
+    turn = Turn(
+        channel="web",
+        sender_id=f"web:{tenant.id}:{body.session_id}",
+        text=body.message,
+        tenant=tenant,
+        locale=locale,
+        locale_hint=request.headers.get("accept-language"),
+    )
     result = await state.conversation.handle(turn)
     outcome = "degraded" if result.degraded else ("handover" if result.handover else "ok")
     state.metrics.turns.labels("web", result.locale, outcome).inc()
     return ChatResponse(
         session_id=body.session_id,
         locale=result.locale,
-        messages=[ChatMessage.model_validate({k: v for k, v in m.items() if k in ChatMessage.model_fields})
-                  for m in result.messages],
+        messages=[
+            ChatMessage.model_validate({k: v for k, v in m.items() if k in ChatMessage.model_fields})
+            for m in result.messages
+        ],
         handover=result.handover,
         degraded=result.degraded,
     )

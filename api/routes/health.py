@@ -29,6 +29,10 @@ async def readyz(state: StateDep) -> JSONResponse:
     if not rasa_ok:
         reasons.append("dialogue service (Rasa) not reachable: answering from the knowledge search only")
     status = "ready" if index_ready and rasa_ok else ("degraded" if index_ready else "not_ready")
-    body = ReadinessResponse(status=status, index=state.knowledge.build and state.knowledge.build.rsplit("/", 1)[-1],
-                             rasa=rasa_ok, reasons=reasons)
+    body = ReadinessResponse(
+        status=status,
+        index=state.knowledge.build and state.knowledge.build.rsplit("/", 1)[-1],
+        rasa=rasa_ok,
+        reasons=reasons,
+    )
     return JSONResponse(body.model_dump(), status_code=200 if index_ready else 503)

@@ -40,8 +40,13 @@ async def search(
         locale=code,
         answerable=result.answerable,
         results=[
-            SearchResultItem(id=h.entry.id, title=h.entry.title, score=round(h.score, 4), locale=h.entry.locale,
-                             snippet=_snippet(h.entry.summary))
+            SearchResultItem(
+                id=h.entry.id,
+                title=h.entry.title,
+                score=round(h.score, 4),
+                locale=h.entry.locale,
+                snippet=_snippet(h.entry.summary),
+            )
             for h in result.hits
         ],
     )
@@ -60,7 +65,14 @@ async def entry(
         raise ApiError(404, "unknown_entry", f"No entry {entry_id!r}.")
     item, fallback = found
     return EntryResponse(
-        id=item.id, locale=item.locale, title=item.title, body=item.body, summary=item.summary,
-        sources=[SourceLink(title=s.title, url=s.url) for s in item.sources], checked=item.checked,
-        translation=item.translation, related=item.related, fallback=fallback,
+        id=item.id,
+        locale=item.locale,
+        title=item.title,
+        body=item.body,
+        summary=item.summary,
+        sources=[SourceLink(title=s.title, url=s.url) for s in item.sources],
+        checked=item.checked,
+        translation=item.translation,
+        related=item.related,
+        fallback=fallback,
     )

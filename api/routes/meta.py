@@ -52,9 +52,15 @@ async def tenant_config(
     """What the widget needs to present a tenant: name, colours, enabled locales."""
     tenant = find_tenant(state, tenant_id)
     code = check_locale(locale) or tenant.default_locale
-    return TenantConfig(id=tenant.id, name=tenant.display_name(code), example=tenant.example, locales=tenant.locales,
-                        default_locale=tenant.default_locale, primary_colour=tenant.theme.primary,
-                        on_primary_colour=tenant.theme.on_primary)
+    return TenantConfig(
+        id=tenant.id,
+        name=tenant.display_name(code),
+        example=tenant.example,
+        locales=tenant.locales,
+        default_locale=tenant.default_locale,
+        primary_colour=tenant.theme.primary,
+        on_primary_colour=tenant.theme.on_primary,
+    )
 
 
 @router.get("/texts", response_model=UiTexts, responses={422: {"model": ErrorResponse}})

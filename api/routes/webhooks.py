@@ -42,11 +42,14 @@ def _messengers(request: Request, state: AppState) -> Messengers:
     current = getattr(request.app.state, "messengers", None)
     if current is None or current.state is not state:
         settings = state.settings
-        delivery = Delivery(seen=TTLSet(settings.messenger_dedupe_size, settings.messenger_dedupe_seconds),
-                            send_attempts=settings.messenger_send_attempts,
-                            backoff_seconds=settings.messenger_backoff_seconds)
-        current = Messengers(state, delivery, telegram.channel_for(state, delivery),
-                             whatsapp.channel_for(state, delivery))
+        delivery = Delivery(
+            seen=TTLSet(settings.messenger_dedupe_size, settings.messenger_dedupe_seconds),
+            send_attempts=settings.messenger_send_attempts,
+            backoff_seconds=settings.messenger_backoff_seconds,
+        )
+        current = Messengers(
+            state, delivery, telegram.channel_for(state, delivery), whatsapp.channel_for(state, delivery)
+        )
         request.app.state.messengers = current
     return current
 
@@ -133,6 +136,7 @@ async def whatsapp_webhook(
     messengers = _messengers(request, state)
     for message in messages:
         if messengers.delivery.seen.add(f"wa:{message.message_id}"):
-            background.add_task(whatsapp.handle_message, state, messengers.delivery, messengers.whatsapp, message,
-                                tenant)
+            background.add_task(
+                whatsapp.handle_message, state, messengers.delivery, messengers.whatsapp, message, tenant
+            )
     return OK

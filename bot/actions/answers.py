@@ -29,12 +29,24 @@ def answer_messages(c: Context, entry: Entry, fallback: bool) -> list[BotMessage
         buttons.insert(0, button(_("Check my profession"), intent_payload(flow)))
     elif flow == "start_kita_check":
         buttons.insert(0, button(_("Check for my child"), intent_payload(flow)))
-    answer = bot_message(answers.entry_text(entry, c.locale, fallback), c.locale, buttons=buttons,
-                         sources=answers.entry_sources(entry), entry_id=entry.id, kind="answer")
-    feedback = bot_message(_("Did this help?"), c.locale, kind="feedback", entry_id=entry.id, buttons=[
-        button("👍 " + _("Yes, it helped"), intent_payload("feedback_helpful")),
-        button("👎 " + _("No"), intent_payload("feedback_unhelpful")),
-    ])
+    answer = bot_message(
+        answers.entry_text(entry, c.locale, fallback),
+        c.locale,
+        buttons=buttons,
+        sources=answers.entry_sources(entry),
+        entry_id=entry.id,
+        kind="answer",
+    )
+    feedback = bot_message(
+        _("Did this help?"),
+        c.locale,
+        kind="feedback",
+        entry_id=entry.id,
+        buttons=[
+            button("👍 " + _("Yes, it helped"), intent_payload("feedback_helpful")),
+            button("👎 " + _("No"), intent_payload("feedback_unhelpful")),
+        ],
+    )
     return [answer, feedback]
 
 
@@ -47,8 +59,9 @@ def clarify_message(c: Context, hits: list[Hit]) -> BotMessage:
     _ = c._
     buttons = [button(h.entry.title, intent_payload("ask_entry", entry_id=h.entry.id)) for h in hits]
     buttons.append(button(_("None of these"), intent_payload("ask_human")))
-    return bot_message(_("I am not sure what you mean. Which topic fits best?"), c.locale, buttons=buttons,
-                       kind="clarify")
+    return bot_message(
+        _("I am not sure what you mean. Which topic fits best?"), c.locale, buttons=buttons, kind="clarify"
+    )
 
 
 class ActionAnswerQuestion(Action):
@@ -84,7 +97,11 @@ class ActionShowEntry(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         c = context(tracker)
         entry_id = tracker.get_slot("entry_id") or next(tracker.get_latest_entity_values("entry_id"), None)
-        found = c.services.knowledge.searcher.version(entry_id, c.locale) if entry_id and c.services.knowledge.ready else None
+        found = (
+            c.services.knowledge.searcher.version(entry_id, c.locale)
+            if entry_id and c.services.knowledge.ready
+            else None
+        )
         if found is None:
             send(dispatcher, no_answer_message(c))
             return [SlotSet("entry_id", None)]

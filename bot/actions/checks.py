@@ -43,23 +43,29 @@ class ValidateRecognitionForm(FormValidationAction):
     def name(self) -> str:
         return "validate_recognition_form"
 
-    async def extract_profession(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> dict[str, Any]:
-        found = find_profession(tracker.latest_message.get("text") or "") if _first_turn(tracker, "profession") else None
+    async def extract_profession(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        found = (
+            find_profession(tracker.latest_message.get("text") or "") if _first_turn(tracker, "profession") else None
+        )
         return {"profession": found} if found else {}
 
-    async def extract_federal_state(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> dict[str, Any]:
+    async def extract_federal_state(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         found = find_state(tracker.latest_message.get("text") or "") if _first_turn(tracker, "federal_state") else None
         return {"federal_state": found} if found else {}
 
-    def validate_profession(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                            domain: DomainDict) -> dict[str, Any]:
+    def validate_profession(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         # An unknown profession is a valid answer: the outcome then points to the official Finder.
         return {"profession": find_profession(str(value or "")) or UNKNOWN}
 
-    def validate_federal_state(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    def validate_federal_state(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return {"federal_state": find_state(str(value or "")) or UNKNOWN}
 
 
@@ -76,8 +82,12 @@ class ActionRecognitionResult(Action):
             tracker.get_slot("lives_in_germany"),
             c.locale,
         )
-        send(dispatcher, bot_message(outcome.text, c.locale, buttons=_buttons_for(c, outcome.entries),
-                                     sources=outcome.sources, kind="answer"))
+        send(
+            dispatcher,
+            bot_message(
+                outcome.text, c.locale, buttons=_buttons_for(c, outcome.entries), sources=outcome.sources, kind="answer"
+            ),
+        )
         return [SlotSet(slot, None) for slot in RECOGNITION_SLOTS]
 
 
@@ -85,20 +95,30 @@ class ValidateKitaForm(FormValidationAction):
     def name(self) -> str:
         return "validate_kita_form"
 
-    async def extract_child_age_months(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                       domain: DomainDict) -> dict[str, Any]:
+    async def extract_child_age_months(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if not _first_turn(tracker, "child_age_months"):
             return {}
         months = kita.parse_age_months(tracker.latest_message.get("text") or "")
         return {"child_age_months": months} if months is not None else {}
 
-    def validate_child_age_months(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
+    def validate_child_age_months(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         months = kita.parse_age_months(str(value or ""))
         if months is None:
             c = context(tracker)
-            send(dispatcher, bot_message(c._("Sorry, I did not understand the age. Please write a number, for "
-                                             "example 2 years or 18 months."), c.locale, kind="flow"))
+            send(
+                dispatcher,
+                bot_message(
+                    c._(
+                        "Sorry, I did not understand the age. Please write a number, for example 2 years or 18 months."
+                    ),
+                    c.locale,
+                    kind="flow",
+                ),
+            )
             return {"child_age_months": None}
         return {"child_age_months": months}
 
@@ -110,8 +130,13 @@ class ActionKitaResult(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         c = context(tracker)
         hint = c.tenant.hint("kita", c.locale) if c.tenant else None
-        outcome = kita.assess(float(tracker.get_slot("child_age_months") or 0), tracker.get_slot("place_promised"),
-                              hint, c.locale)
-        send(dispatcher, bot_message(outcome.text, c.locale, buttons=_buttons_for(c, outcome.entries),
-                                     sources=outcome.sources, kind="answer"))
+        outcome = kita.assess(
+            float(tracker.get_slot("child_age_months") or 0), tracker.get_slot("place_promised"), hint, c.locale
+        )
+        send(
+            dispatcher,
+            bot_message(
+                outcome.text, c.locale, buttons=_buttons_for(c, outcome.entries), sources=outcome.sources, kind="answer"
+            ),
+        )
         return [SlotSet(slot, None) for slot in KITA_SLOTS]

@@ -23,15 +23,19 @@ class ActionChangeLanguage(Action):
         c = context(tracker)
         enabled = c.tenant.locales if c.tenant else list(locales.SUPPORTED)
         wanted = next(tracker.get_latest_entity_values("language"), None) or locales.find_language_name(
-            tracker.latest_message.get("text") or "")
+            tracker.latest_message.get("text") or ""
+        )
         wanted = locales.normalize_code(wanted)
         if wanted in enabled:
             new = Context(locale=wanted, tenant=c.tenant, services=c.services)
             text = new._("OK, from now on I write in {language}. What would you like to know?").format(
-                language=locales.info(wanted).name)
+                language=locales.info(wanted).name
+            )
             send(dispatcher, bot_message(text, wanted, kind="notice"))
             return [SlotSet("locale", wanted), SlotSet("language", None)]
-        buttons = [button(locales.info(code).name, intent_payload("change_language", language=code)) for code in enabled]
+        buttons = [
+            button(locales.info(code).name, intent_payload("change_language", language=code)) for code in enabled
+        ]
         send(dispatcher, bot_message(c._("Which language would you like?"), c.locale, buttons=buttons, kind="notice"))
         return [SlotSet("language", None)]
 
@@ -44,8 +48,9 @@ class ActionHandover(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         c = context(tracker)
-        send(dispatcher, bot_message(answers.contacts_text(c.tenant, c.locale), c.locale, kind="handover",
-                                     handover=True))
+        send(
+            dispatcher, bot_message(answers.contacts_text(c.tenant, c.locale), c.locale, kind="handover", handover=True)
+        )
         return []
 
 
@@ -60,8 +65,9 @@ class ActionStoreFeedback(Action):
         helpful = (tracker.latest_message.get("intent") or {}).get("name") == "feedback_helpful"
         entry_id = tracker.get_slot("last_entry_id")
         if entry_id:
-            c.services.feedback.add_feedback(entry_id, c.locale, c.tenant.id if c.tenant else None, helpful,
-                                             tracker.get_slot("last_question"))
+            c.services.feedback.add_feedback(
+                entry_id, c.locale, c.tenant.id if c.tenant else None, helpful, tracker.get_slot("last_question")
+            )
         if helpful:
             send(dispatcher, bot_message(c._("Thank you for your feedback!"), c.locale, kind="notice"))
         else:

@@ -18,14 +18,72 @@ SGB8_90 = "https://www.gesetze-im-internet.de/sgb_8/__90.html"
 CHECKED = "2026-11-22"
 MAX_AGE_MONTHS = 14 * 12
 
-_MONTH_WORDS = tuple(fold(w) for w in ("monat", "month", "mth", "شهر", "اشهر", "شهور", "місяц", "месяц", "мес", "ay", "aylik", "ماه",
-                "luni", "luna", "lun", "месец"))
-_YEAR_WORDS = tuple(fold(w) for w in ("jahr", "year", "yr", "سنه", "سنوات", "سنين", "عام", "اعوام", "рік", "рок", "років", "год", "лет",
-               "yas", "yil", "سال", "an", "ani", "година", "години"))
+_MONTH_WORDS = tuple(
+    fold(w)
+    for w in (
+        "monat",
+        "month",
+        "mth",
+        "شهر",
+        "اشهر",
+        "شهور",
+        "місяц",
+        "месяц",
+        "мес",
+        "ay",
+        "aylik",
+        "ماه",
+        "luni",
+        "luna",
+        "lun",
+        "месец",
+    )
+)
+_YEAR_WORDS = tuple(
+    fold(w)
+    for w in (
+        "jahr",
+        "year",
+        "yr",
+        "سنه",
+        "سنوات",
+        "سنين",
+        "عام",
+        "اعوام",
+        "рік",
+        "рок",
+        "років",
+        "год",
+        "лет",
+        "yas",
+        "yil",
+        "سال",
+        "an",
+        "ani",
+        "година",
+        "години",
+    )
+)
 _DUAL_YEAR = tuple(fold(w) for w in ("سنتين", "عامين"))  # Arabic dual: "two years"
 _NUMBER_WORDS_RAW = {
-    1: ("eins", "ein", "eine", "einem", "one", "واحد", "один", "одна", "одного", "bir", "یک", "unu", "una",
-        "едно", "една", "един"),
+    1: (
+        "eins",
+        "ein",
+        "eine",
+        "einem",
+        "one",
+        "واحد",
+        "один",
+        "одна",
+        "одного",
+        "bir",
+        "یک",
+        "unu",
+        "una",
+        "едно",
+        "една",
+        "един",
+    ),
     2: ("zwei", "two", "اثنين", "اثنان", "два", "дві", "две", "iki", "دو", "doi", "doua", "две", "два"),
     3: ("drei", "three", "ثلاث", "ثلاثه", "три", "uc", "سه", "trei"),
     4: ("vier", "four", "اربع", "اربعه", "чотири", "четыре", "четири", "dort", "چهار", "patru"),
@@ -73,18 +131,25 @@ def assess(age_months: float, place_promised: bool | None, local_hint: str | Non
     _ = locales.gettext_for(locale)
     lines: list[str] = []
     if age_months < 12:
-        lines.append(_("Your child is under one year old. There is no legal right to a place yet. A place should "
-                       "still be offered if you work, study, are in training or look for work, or if your child "
-                       "needs it."))
+        lines.append(
+            _(
+                "Your child is under one year old. There is no legal right to a place yet. A place should "
+                "still be offered if you work, study, are in training or look for work, or if your child "
+                "needs it."
+            )
+        )
         lines.append(_("From the first birthday, your child has a legal right to a place."))
     elif age_months < 36:
-        lines.append(_("Your child has a legal right to a place in a Kita or with a childminder "
-                       "(Kindertagespflege)."))
+        lines.append(_("Your child has a legal right to a place in a Kita or with a childminder (Kindertagespflege)."))
     elif age_months < 72:
         lines.append(_("Your child has a legal right to a place in a Kita until school starts."))
     else:
-        lines.append(_("At this age children go to school. School is compulsory in Germany. Since 1 August 2026, "
-                       "children in their first school year also have a right to all-day care (Ganztag)."))
+        lines.append(
+            _(
+                "At this age children go to school. School is compulsory in Germany. Since 1 August 2026, "
+                "children in their first school year also have a right to all-day care (Ganztag)."
+            )
+        )
     if age_months < 72:
         lines.append(_("Going to Kita is voluntary. It helps your child to learn German and make friends."))
     lines.append("")
@@ -94,27 +159,37 @@ def assess(age_months: float, place_promised: bool | None, local_hint: str | Non
     elif place_promised:
         lines.append(_("Next steps:"))
         lines.append("1. " + _("Sign the care contract with the Kita or childminder."))
-        lines.append("2. " + _("Plan a few weeks for settling in (Eingewöhnung): a parent stays with the child at first."))
+        lines.append(
+            "2. " + _("Plan a few weeks for settling in (Eingewöhnung): a parent stays with the child at first.")
+        )
         lines.append("3. " + _("Bring proof of measles vaccination for your child."))
         entries = ["kita.start", "kita.costs"]
     else:
         lines.append(_("Next steps:"))
-        lines.append("1. " + _("Apply early, at several Kitas or on your town's Kita portal. Ask to be put on the "
-                               "waiting list."))
+        lines.append(
+            "1. " + _("Apply early, at several Kitas or on your town's Kita portal. Ask to be put on the waiting list.")
+        )
         lines.append("2. " + _("The youth welfare office (Jugendamt) helps you find a place or a childminder."))
         lines.append("3. " + _("If you get no place, tell the youth welfare office in writing that you need one."))
         entries = ["kita.find-apply", "kita.childminder", "kita.costs"]
     if age_months < 72:
         lines.append("")
-        lines.append(_("Costs: fees differ by state and town. Some years are free in some states. With a low "
-                       "income you can ask for lower fees."))
+        lines.append(
+            _(
+                "Costs: fees differ by state and town. Some years are free in some states. With a low "
+                "income you can ask for lower fees."
+            )
+        )
     if local_hint:
         lines.append("")
         lines.append(_("Local information: {hint}").format(hint=local_hint))
     lines.append("")
     lines.append("_" + _("General information as of {date}, not a decision on your case.").format(date=CHECKED) + "_")
     sources = [
-        {"title": "SGB VIII § 24: Anspruch auf Förderung in Tageseinrichtungen und in Kindertagespflege", "url": SGB8_24},
+        {
+            "title": "SGB VIII § 24: Anspruch auf Förderung in Tageseinrichtungen und in Kindertagespflege",
+            "url": SGB8_24,
+        },
         {"title": "SGB VIII § 90: Kostenbeiträge", "url": SGB8_90},
     ]
     return Outcome("\n".join(lines), entries, sources)

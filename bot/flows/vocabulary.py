@@ -20,7 +20,9 @@ def _terms(kind: str) -> tuple[tuple[str, str], ...]:
     data = yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8"))[kind]
     pairs = {
         (" ".join(_WORDS.findall(fold(str(term)))), key)
-        for key, by_locale in data.items() for terms in by_locale.values() for term in terms
+        for key, by_locale in data.items()
+        for terms in by_locale.values()
+        for term in terms
     }
     return tuple(sorted(pairs, key=lambda p: (-len(p[0]), p[0])))
 

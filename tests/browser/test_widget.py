@@ -19,8 +19,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ANSWER_TIMEOUT = 60_000
 ARABIC = re.compile(r"[\u0600-\u06ff]")
 QUESTION_DE = "Wie melde ich meine neue Wohnung an?"
@@ -44,8 +52,9 @@ def make_page(browser: Browser, stack):
     """Open a page of the running product in a fresh context (fresh sessionStorage); fail on uncaught errors."""
     contexts, problems = [], []
 
-    def make(path: str = "/", *, width: int = 1280, height: int = 900, locale: str = "de-DE",
-             init_script: str | None = None) -> Page:
+    def make(
+        path: str = "/", *, width: int = 1280, height: int = 900, locale: str = "de-DE", init_script: str | None = None
+    ) -> Page:
         context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
         contexts.append(context)
         if init_script:
@@ -140,6 +149,7 @@ def reply(*messages: dict, locale: str = "de", degraded: bool = False) -> dict:
 
 # ---- the real product ---------------------------------------------------------------------------------------------
 
+
 def test_german_question_gets_an_answer_with_sources_and_buttons(make_page, stack):
     page = make_page("/")
     w = Widget(page)
@@ -191,7 +201,8 @@ def test_arabic_switches_to_rtl_and_answers_in_arabic(make_page, stack):
     screenshot(page, "desktop-rtl")
     assert arabic["placeholder"] != placeholder_de, (
         "the placeholder did not change: /api/v1/texts?locale=ar returns the same text as for German "
-        f"({arabic['placeholder']!r}); the widget labels are not translated in locales/ar")
+        f"({arabic['placeholder']!r}); the widget labels are not translated in locales/ar"
+    )
 
 
 def test_quick_reply_button_sends_its_payload_and_shows_its_title(make_page):
@@ -354,12 +365,19 @@ EVIL = '<img src=x onerror="window.__xss=1">**bold** https://example.org'
 def test_safe_rendering_of_bot_and_user_text(make_page):
     page = make_page("/")
     w = Widget(page)
-    fake_chat(page, reply({
-        "text": EVIL,
-        "buttons": [{"title": "<b onclick=\"window.__xss=2\">x</b>", "payload": "/x"}],
-        "sources": [{"title": "<script>window.__xss=3</script>", "url": "javascript:window.__xss=4"},
-                    {"title": "Amt", "url": "https://example.org/amt"}],
-    }))
+    fake_chat(
+        page,
+        reply(
+            {
+                "text": EVIL,
+                "buttons": [{"title": '<b onclick="window.__xss=2">x</b>', "payload": "/x"}],
+                "sources": [
+                    {"title": "<script>window.__xss=3</script>", "url": "javascript:window.__xss=4"},
+                    {"title": "Amt", "url": "https://example.org/amt"},
+                ],
+            }
+        ),
+    )
 
     answer = w.ask('<img src=y onerror="window.__xss=5">')
 
@@ -385,8 +403,10 @@ def test_safe_rendering_of_bot_and_user_text(make_page):
 def test_markdown_subset(make_page):
     page = make_page("/")
     w = Widget(page)
-    text = ("First line\ncontinues.\n\n1. one\n2. _two_ see https://example.org/a.\n   - inner\n3. three\n\n"
-            "- a\n- b\n\nsnake_case_name and http://plain.example stay text")
+    text = (
+        "First line\ncontinues.\n\n1. one\n2. _two_ see https://example.org/a.\n   - inner\n3. three\n\n"
+        "- a\n- b\n\nsnake_case_name and http://plain.example stay text"
+    )
     fake_chat(page, reply({"text": text}))
     answer = w.ask("markdown")
     body = answer.locator(".txt")
@@ -405,9 +425,15 @@ def test_errors_are_shown_and_never_thrown(make_page, stack):
     w = Widget(page)
     labels = texts(stack, "de")
 
-    page.route("**/api/v1/chat", lambda route: route.fulfill(
-        status=429, content_type="application/json", headers={"Retry-After": "3"},
-        body=json.dumps({"error": {"code": "rate_limited", "message": "Too many"}})))
+    page.route(
+        "**/api/v1/chat",
+        lambda route: route.fulfill(
+            status=429,
+            content_type="application/json",
+            headers={"Retry-After": "3"},
+            body=json.dumps({"error": {"code": "rate_limited", "message": "Too many"}}),
+        ),
+    )
     w.input.fill("eins")
     w.input.press("Enter")
     expect(w.notes.last).to_have_text(labels["rate_limited"])
@@ -510,19 +536,35 @@ def test_text_contrast_and_reduced_motion(make_page):
     page = make_page("/")
     page.emulate_media(reduced_motion="reduce")
     w = Widget(page)
-    fake_chat(page, reply({"text": "Text https://example.org/x", "buttons": [{"title": "Weiter", "payload": "/x"}],
-                           "sources": [{"title": "Quelle", "url": "https://example.org/q"}]}))
+    fake_chat(
+        page,
+        reply(
+            {
+                "text": "Text https://example.org/x",
+                "buttons": [{"title": "Weiter", "payload": "/x"}],
+                "sources": [{"title": "Quelle", "url": "https://example.org/q"}],
+            }
+        ),
+    )
     answer = w.ask("Frage")
     page.route("**/api/v1/chat", lambda route: route.fulfill(status=429, body="{}"))
     w.input.fill("noch eine")
     w.input.press("Enter")
     expect(w.find(".log .note.err")).to_have_count(1)
     checked = {
-        "user bubble": w.user.last, "bot text": answer.locator(".txt p"), "link": answer.locator(".txt a"),
-        "source link": answer.locator(".src a"), "quick reply": answer.locator(".qr button"),
-        "error": w.find(".log .note.err"), "title": w.find(".title"), "badge": w.find(".badge"),
-        "language label": w.find(".bar label"), "new conversation": w.find("button.new"), "send": w.find("button.send"),
-        "privacy": w.find(".foot p").first, "disclaimer": w.find(".foot p").last,
+        "user bubble": w.user.last,
+        "bot text": answer.locator(".txt p"),
+        "link": answer.locator(".txt a"),
+        "source link": answer.locator(".src a"),
+        "quick reply": answer.locator(".qr button"),
+        "error": w.find(".log .note.err"),
+        "title": w.find(".title"),
+        "badge": w.find(".badge"),
+        "language label": w.find(".bar label"),
+        "new conversation": w.find("button.new"),
+        "send": w.find("button.send"),
+        "privacy": w.find(".foot p").first,
+        "disclaimer": w.find(".foot p").last,
     }
     low = {name: round(loc.evaluate(CONTRAST), 2) for name, loc in checked.items()}
     assert all(ratio >= 4.5 for ratio in low.values()), low
