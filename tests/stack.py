@@ -31,6 +31,7 @@ class Stack:
     actions_url: str
     workdir: Path
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    commands: dict[str, tuple[list[str], dict[str, str], Path]] = field(default_factory=dict)
 
     def stop(self, name: str) -> None:
         process = self.processes.pop(name, None)
@@ -44,6 +45,12 @@ class Stack:
     def stop_all(self) -> None:
         for name in list(self.processes):
             self.stop(name)
+
+    def restart(self, name: str, timeout: float = 240.0) -> None:
+        """Stop one process and start it again with the same command; wait until the API is ready."""
+        self.stop(name)
+        start_process(self, name, *self.commands[name])
+        wait_until_ready(self, "ready", timeout)
 
     def log(self, name: str) -> str:
         path = self.workdir / f"{name}.log"
@@ -76,6 +83,7 @@ def _environment(workdir: Path, api_port: int, rasa_port: int, actions_port: int
 
 
 def start_process(stack: Stack, name: str, command: list[str], env: dict[str, str], cwd: Path) -> None:
+    stack.commands[name] = (command, env, cwd)
     log = open(stack.workdir / f"{name}.log", "wb")  # noqa: SIM115 - the child process keeps writing to it
     stack.processes[name] = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -115,7 +123,11 @@ def start_stack(workdir: Path, with_rasa: bool = True, timeout: float = 240.0) -
             env,
             ROOT / "bot",
         )
-    wanted = "ready" if with_rasa else "degraded"
+    wait_until_ready(stack, "ready" if with_rasa else "degraded", timeout)
+    return stack
+
+
+def wait_until_ready(stack: Stack, wanted: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
@@ -126,7 +138,7 @@ def start_stack(workdir: Path, with_rasa: bool = True, timeout: float = 240.0) -
         try:
             last = httpx.get(f"{stack.api_url}/readyz", timeout=5).json().get("status", "")
             if last == wanted:
-                return stack
+                return
         except httpx.HTTPError:
             pass
         time.sleep(1.0)

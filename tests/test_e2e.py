@@ -115,6 +115,15 @@ def test_guided_kita_check(stack):
     assert "kita.example.org" in outcome["text"]  # the demo tenant's local hint
 
 
+def test_conversation_survives_a_rasa_restart(stack):
+    """The session's language lives in Rasa's SQL tracker store, not in memory."""
+    say(stack, "e2e-restart", "Hallo", "de")
+    assert say(stack, "e2e-restart", "Bitte schreib auf Ukrainisch", "de")["locale"] == "uk"
+    stack.restart("rasa")
+    data = say(stack, "e2e-restart", "danke")  # too short to detect a language: the session decides
+    assert data["locale"] == "uk"
+
+
 def test_without_rasa_the_knowledge_search_still_answers(tmp_path):
     degraded = start_stack(tmp_path, with_rasa=False)
     try:
