@@ -38,7 +38,7 @@ RASA_INPUTS := bot/config.yml bot/domain.yml $(shell find bot/data -name '*.yml'
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help run test setup index validate eval tune bench locales extract-messages rasa-validate \
+.PHONY: help run test setup index validate eval tune bench bench-nlu locales extract-messages rasa-validate \
 	rasa-test lint lock clean browser
 
 help: ## List the targets
@@ -75,17 +75,24 @@ index: $(APP_VENV)/.installed ## Validate knowledge files and (re)build the sear
 validate: $(APP_VENV)/.installed ## Check knowledge entries and tenants (exit 1 on errors)
 	$(APP_PY) -m knowledge validate --strict-coverage
 
-eval: setup index ## Retrieval quality on the dev and held-out test sets, per locale
-	$(APP_PY) -m knowledge eval --set eval/dev.yaml --parts --langid
-	$(APP_PY) -m knowledge eval --set eval/test.yaml
+eval: setup index ## Retrieval quality per locale: development sets, then the held-out test set
+	$(APP_PY) -m knowledge eval --set eval/dev.yaml
+	$(APP_PY) -m knowledge eval --set eval/dev2.yaml
+	$(APP_PY) -m knowledge eval --set eval/test.yaml --parts --langid
 
-tune: setup index ## Re-tune fusion and abstention on the dev set (writes knowledge/search.yaml)
-	$(APP_PY) -m knowledge tune --set eval/dev.yaml
+tune: setup index ## Re-tune fusion and abstention on the development sets (writes knowledge/search.yaml)
+	$(APP_PY) -m knowledge tune --set eval/dev.yaml --set eval/dev2.yaml
 
-bench: setup $(MO_FILES) index $(RASA_MODEL) ## Speed and memory benchmarks (numbers go to docs/benchmarks.md)
-	$(APP_PY) -m bench.search
+bench: setup $(MO_FILES) index $(RASA_MODEL) ## Speed, memory and load benchmarks (numbers in docs/benchmarks.md)
+	OMP_NUM_THREADS=1 $(APP_PY) -m bench.search
 	$(APP_PY) -m bench.index_build
 	$(APP_PY) -m bench.chat_turn
+	$(APP_PY) -m bench.load
+	$(APP_PY) -m bench.growth --sizes 100000
+
+bench-nlu: setup $(RASA_MODEL) ## Intent accuracy per locale: the shipped model and the candidate pipelines
+	$(RASA_VENV)/bin/python -m bench.nlu_eval
+	$(RASA_VENV)/bin/python -m bench.nlu_eval --train bench/nlu_configs/*.yml
 
 $(RASA_MODEL): $(RASA_VENV)/.installed $(RASA_INPUTS)
 	cd bot && ../$(RASA) train --fixed-model-name lotse --out models --quiet

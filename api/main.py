@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from contextlib import asynccontextmanager
 
@@ -19,16 +18,9 @@ from api.routes import admin, chat, health, knowledge, meta, webhooks, widget
 from api.security import BodySizeLimit, RateLimits, TenantCORSMiddleware
 from api.state import AppState
 from knowledge import langid
-from knowledge.service import KnowledgeService
+from knowledge.service import KnowledgeService, reloading
 
 log = logging.getLogger(__name__)
-
-
-async def _watch_index(service: KnowledgeService, every: float) -> None:
-    """Pick up new index builds without a restart (the build swaps a symlink atomically)."""
-    while True:
-        await asyncio.sleep(every)
-        await asyncio.to_thread(service.reload_if_changed)
 
 
 def create_app(
@@ -60,19 +52,11 @@ def create_app(
             limits=RateLimits(settings.rate_limit_ip, settings.rate_limit_session),
             metrics=metrics,
         )
-        watcher = (
-            asyncio.create_task(_watch_index(service, settings.index_watch_seconds))
-            if settings.index_watch_seconds > 0
-            else None
-        )
         log.info("Lotse API ready", extra={"url": settings.public_url, "index": service.build})
         try:
-            yield
+            async with reloading(service, settings.index_watch_seconds):
+                yield
         finally:
-            if watcher:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
             await http.aclose()
 
     app = FastAPI(

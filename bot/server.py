@@ -7,7 +7,6 @@ environment (Python 3.11) and holds its own knowledge service and feedback store
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,7 +21,7 @@ from bot import runtime
 from bot.responses import context_from_tracker, render
 from knowledge.config import KnowledgeSettings
 from knowledge.feedback import FeedbackStore
-from knowledge.service import KnowledgeService
+from knowledge.service import KnowledgeService, reloading
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +46,10 @@ def create_app(settings: ActionServerSettings | None = None, knowledge: Knowledg
         await asyncio.to_thread(service.reload_if_changed)
         feedback = FeedbackStore(settings.database_path, settings.feedback_retention_days)
         runtime.install(runtime.Services(knowledge=service, feedback=feedback, default_tenant=settings.default_tenant))
-
-        async def watch() -> None:
-            while True:
-                await asyncio.sleep(settings.index_watch_seconds)
-                await asyncio.to_thread(service.reload_if_changed)
-                await asyncio.to_thread(feedback.purge)
-
-        watcher = asyncio.create_task(watch()) if settings.index_watch_seconds > 0 else None
         try:
-            yield
+            async with reloading(service, settings.index_watch_seconds, feedback.purge):
+                yield
         finally:
-            if watcher:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
             feedback.close()
 
     app = FastAPI(title="Lotse action server (internal)", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -262,15 +262,21 @@ def evaluate(
 
 @app.command()
 def tune(
-    questions: Annotated[Path, typer.Option("--set", help="Development question file.")] = Path("eval/dev.yaml"),
+    questions: Annotated[
+        list[Path] | None, typer.Option("--set", help="Development question file (repeat for several).")
+    ] = None,
     write: Annotated[bool, typer.Option(help="Write knowledge/search.yaml.")] = True,
 ) -> None:
-    """Tune fusion weights and the abstention threshold on the development set."""
+    """Tune fusion weights and the abstention threshold on the development sets (never on eval/test.yaml)."""
     from knowledge import evaluation
     from knowledge.search import PARAMS_FILE
 
+    questions = questions or [Path("eval/dev.yaml")]
+    if any(path.name == "test.yaml" for path in questions):
+        err.print("[red]eval/test.yaml is the held-out test set: tune on development sets only.[/red]")
+        raise typer.Exit(2)
     service = _service()
-    items = evaluation.load_questions(questions)
+    items = [item for path in questions for item in evaluation.load_questions(path)]
     params, m, cv = evaluation.tune(service.searcher, items, service.catalogue)
     console.print(params)
     summary = (
@@ -281,7 +287,10 @@ def tune(
     if write:
         params.save(
             PARAMS_FILE,
-            comment=(f"Tuned by `python -m knowledge tune --set {questions}` on {len(items)} questions.\n{summary}"),
+            comment=(
+                f"Tuned by `python -m knowledge tune {' '.join(f'--set {p}' for p in questions)}` "
+                f"on {len(items)} questions.\n{summary}"
+            ),
         )
         console.print(f"written {PARAMS_FILE}")
 

@@ -3,8 +3,12 @@ new build appears. The API and the action server each hold one."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from knowledge.config import KnowledgeSettings
@@ -84,3 +88,25 @@ class KnowledgeService:
             self.reload_tenants()
             log.info("index loaded", extra={"build": index.path.name, "entries": len(index.entries)})
             return True
+
+
+@asynccontextmanager
+async def reloading(service: KnowledgeService, every: float, *also: Callable[[], object]) -> AsyncIterator[None]:
+    """While the block runs, pick up new index builds every ``every`` seconds (0 = never) and run ``also``
+    (housekeeping such as the feedback retention) at the same pace, off the event loop."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(every)
+            await asyncio.to_thread(service.reload_if_changed)
+            for task in also:
+                await asyncio.to_thread(task)
+
+    watcher = asyncio.create_task(loop()) if every > 0 else None
+    try:
+        yield
+    finally:
+        if watcher:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher

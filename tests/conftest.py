@@ -60,3 +60,17 @@ def app_clients():
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Messenger retries record their back-off instead of sleeping."""
+    from api.channels import delivery
+
+    recorded: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(delivery, "_sleep", no_wait)
+    return recorded

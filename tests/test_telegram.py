@@ -98,17 +98,6 @@ def callback(data: str, update_id: int = 2, chat_id: int = 42, language: str = "
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(delivery, "_sleep", no_wait)
-    return recorded
-
-
-@pytest.fixture
 def upstreams() -> Upstreams:
     return Upstreams()
 

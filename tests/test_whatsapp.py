@@ -100,17 +100,6 @@ def signed(body: bytes, secret: str = APP_SECRET) -> dict:
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(delivery, "_sleep", no_wait)
-    return recorded
-
-
-@pytest.fixture
 def upstreams() -> Upstreams:
     return Upstreams()
 
