@@ -116,7 +116,7 @@ def tune(
        ``max_false_abstention`` (4 %: below the 5 % goal, leaving a margin for unseen questions).
     """
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import cross_val_predict
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     vectors = searcher.embedder.encode_queries([q.q for q in questions])
     base = searcher.params
@@ -131,19 +131,18 @@ def tune(
 
     searcher.params = best_params
     features, labels = [], []
-    locales_ = sorted({q.locale for q in questions})
     for question, vector in zip(questions, vectors):
         result = searcher.search(question.q, question.locale, query_vector=vector)
-        one_hot = [float(question.locale == code) for code in locales_]
-        features.append(list(result.features) + one_hot)
+        features.append(result.features)
         labels.append(question.topic is not None)
     x, y = np.array(features, dtype=float), np.array(labels)
-    n_signals = len(features[0]) - len(locales_)
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
-    mean[n_signals:], std[n_signals:] = 0.0, 1.0  # locale indicators stay 0/1
     scaled = (x - mean) / std
     model = LogisticRegression(C=1.0, max_iter=2000)
-    held_out = cross_val_predict(model, scaled, y, cv=5, method="predict_proba")[:, 1]
+    # Shuffled folds: the question files are ordered by locale and topic, and plain folds would hold out
+    # whole groups at once.
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    held_out = cross_val_predict(model, scaled, y, cv=folds, method="predict_proba")[:, 1]
     in_scope = np.sort(held_out[y])
     threshold = float(in_scope[int(len(in_scope) * max_false_abstention)]) - 1e-6 if len(in_scope) else 0.5
     cv = {
@@ -155,9 +154,8 @@ def tune(
     bias = float(model.intercept_[0] - np.sum(model.coef_[0] * mean / std))
     tuned = replace(
         best_params,
-        abstention_weights=tuple(float(w) for w in weights[:n_signals]),
+        abstention_weights=tuple(float(w) for w in weights),
         abstention_bias=bias,
-        abstention_locale_bias={code: float(w) for code, w in zip(locales_, weights[n_signals:])},
         answer_threshold=round(threshold, 4),
     )
     searcher.params = tuned

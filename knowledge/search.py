@@ -14,7 +14,7 @@ development set (``python -m knowledge tune``) and stored in ``knowledge/search.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +40,6 @@ class SearchParams:
     answer_threshold: float = 0.5  # probability of being in scope below which Lotse abstains
     abstention_weights: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0, 12.0, 0.0, 0.0)  # see FEATURES
     abstention_bias: float = -6.0
-    # Scores are not on the same scale in every language (tokenisation, embedding quality): one offset each.
-    abstention_locale_bias: dict[str, float] = field(default_factory=dict)
     ambiguity_margin: float = 0.02
     local_margin: float = 0.1
     candidates: int = 256
@@ -61,7 +59,6 @@ class SearchParams:
         header = "".join(f"# {line}\n" for line in comment.splitlines())
         data = asdict(self)
         data["abstention_weights"] = [round(float(w), 6) for w in self.abstention_weights]
-        data["abstention_locale_bias"] = {k: round(float(v), 6) for k, v in self.abstention_locale_bias.items()}
         path.write_text(header + yaml.safe_dump({"params": data}, sort_keys=False))
 
 
@@ -78,9 +75,8 @@ FEATURES = (
 )
 
 
-def in_scope_probability(features: tuple[float, ...], params: SearchParams, locale: str = "") -> float:
-    z = params.abstention_bias + params.abstention_locale_bias.get(locale, 0.0)
-    z += sum(w * x for w, x in zip(params.abstention_weights, features))
+def in_scope_probability(features: tuple[float, ...], params: SearchParams) -> float:
+    z = params.abstention_bias + sum(w * x for w, x in zip(params.abstention_weights, features))
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
@@ -186,7 +182,7 @@ class Searcher:
         top = ranked[: max(k, 2)]
         coverage = self.lexical.coverage(query, top[0].entry.key) if top else 0.0
         features = signals(dense, lexical, top, coverage)
-        confidence = in_scope_probability(features, p, locale) if top else 0.0
+        confidence = in_scope_probability(features, p) if top else 0.0
         answerable = bool(top) and confidence >= p.answer_threshold
         ambiguous = answerable and len(top) > 1 and top[0].score - top[1].score < p.ambiguity_margin
         return SearchResult(query, locale, top[:k], answerable, ambiguous, confidence, features)
