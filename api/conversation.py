@@ -39,6 +39,11 @@ class TurnResult:
     handover: bool = False
     degraded: bool = False
 
+    @property
+    def outcome(self) -> str:
+        """For metrics: degraded, handover or ok."""
+        return "degraded" if self.degraded else ("handover" if self.handover else "ok")
+
 
 def resolve_locale(turn: Turn) -> tuple[str, LocaleSource]:
     """The locale for this turn and where it came from; the bot decides with the session's history."""
@@ -78,16 +83,9 @@ class Conversation:
     def knowledge_only(self, turn: Turn, locale: str) -> TurnResult:
         """Without Rasa: answer informational questions straight from the knowledge search."""
         notice = bot_message(answers.limited_service_text(locale), locale, kind="notice")
-        if turn.text.startswith("/") or not self.knowledge.ready:
-            text = answers.no_answer_text(locale) + "\n\n" + answers.contacts_text(turn.tenant, locale)
-            return TurnResult(
-                locale,
-                [notice, bot_message(text, locale, kind="no_answer", handover=True)],
-                handover=True,
-                degraded=True,
-            )
-        result = self.knowledge.searcher.search(turn.text, locale, turn.tenant, k=3)
-        if result.answerable and result.best:
+        is_question = not turn.text.startswith("/") and self.knowledge.ready
+        result = self.knowledge.searcher.search(turn.text, locale, turn.tenant, k=3) if is_question else None
+        if result and result.answerable and result.best:
             hit = result.best
             message = bot_message(
                 answers.entry_text(hit.entry, locale, hit.fallback),
@@ -97,7 +95,7 @@ class Conversation:
                 entry_id=hit.entry.id,
             )
             return TurnResult(locale, [notice, message], degraded=True)
-        text = answers.no_answer_text(locale) + "\n\n" + answers.contacts_text(turn.tenant, locale)
+        text = answers.no_answer_with_contacts_text(turn.tenant, locale)
         return TurnResult(
             locale, [notice, bot_message(text, locale, kind="no_answer", handover=True)], handover=True, degraded=True
         )

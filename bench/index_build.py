@@ -14,16 +14,14 @@ from pathlib import Path
 
 from bench.common import rss_mb
 from knowledge.embedding import load_embedder
-from knowledge.index import SourceFile, build_index
+from knowledge.index import SourceFile, build_index, servable_sources
 from knowledge.validation import validate_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def sources(knowledge_dir: Path) -> list[SourceFile]:
-    report = validate_dir(knowledge_dir)
-    root = knowledge_dir.parent
-    return [SourceFile(str(f.path.relative_to(root)), f.content_hash, f.entry) for f in report.files if f.entry]
+    return servable_sources(validate_dir(knowledge_dir), knowledge_dir.parent)
 
 
 def main() -> None:

@@ -66,6 +66,11 @@ def no_answer_text(locale: str) -> str:
     )
 
 
+def no_answer_with_contacts_text(tenant: Tenant | None, locale: str) -> str:
+    """The honest "no checked answer" followed by where a person can help."""
+    return no_answer_text(locale) + "\n\n" + contacts_text(tenant, locale)
+
+
 def limited_service_text(locale: str) -> str:
     _ = locales.gettext_for(locale)
     return _("The conversation service is limited right now. I can still search the information for you.")

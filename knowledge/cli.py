@@ -71,7 +71,7 @@ def build(
 ) -> None:
     """Validate, then embed changed entries and switch the served index atomically."""
     from knowledge.embedding import load_embedder
-    from knowledge.index import SourceFile, build_index, current_build
+    from knowledge.index import build_index, current_build, servable_sources
 
     settings = _settings()
     report = validate_dir(settings.knowledge_dir)
@@ -79,13 +79,7 @@ def build(
         _print_problems(report, show_warnings=False)
         err.print(f"[red]{len(report.errors)} errors: index not built; the current index keeps serving.[/red]")
         raise typer.Exit(1)
-    servable = {e.key for e in report.entries}
-    root = settings.knowledge_dir.parent
-    sources = [
-        SourceFile(str(f.path.relative_to(root)), f.content_hash, f.entry)
-        for f in report.files
-        if f.entry is not None and f.entry.key in servable
-    ]
+    sources = servable_sources(report, settings.knowledge_dir.parent)
     started = time.perf_counter()
     previous = current_build(settings.index_dir)
     embedder = load_embedder(settings.embedding_model, settings.embedding_threads)

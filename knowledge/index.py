@@ -20,9 +20,10 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
@@ -30,6 +31,9 @@ import numpy as np
 from knowledge.chunks import CHUNKER_VERSION, Chunk, chunk_entry
 from knowledge.embedding import Embedder
 from knowledge.models import Entry
+
+if TYPE_CHECKING:
+    from knowledge.validation import Report
 
 # Above this many vectors exact search gets slow; HNSW keeps recall@10 >= 0.95 (see docs/benchmarks.md).
 APPROXIMATE_ABOVE = 200_000
@@ -54,6 +58,16 @@ class SourceFile:
     path: str
     content_hash: str
     entry: Entry
+
+
+def servable_sources(report: Report, root: Path) -> list[SourceFile]:
+    """The validated files an index may be built from: an entry with any error is left out."""
+    servable = {e.key for e in report.entries}
+    return [
+        SourceFile(str(f.path.relative_to(root)), f.content_hash, f.entry)
+        for f in report.files
+        if f.entry is not None and f.entry.key in servable
+    ]
 
 
 @dataclass
@@ -85,7 +99,6 @@ class KnowledgeIndex:
     entries: dict[tuple[str, str], Entry]
     rows: list[ChunkRow]
     faiss_index: faiss.Index
-    extra: dict = field(default_factory=dict)
 
     def search_vectors(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self.faiss_index.ntotal)

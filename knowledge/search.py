@@ -5,10 +5,11 @@ The score of an entry is ``(1 - w) * dense + w * lexical`` where
   (a small penalty for other locales), mapped linearly from [dense_floor, dense_ceiling] to [0, 1];
 - lexical is the entry's BM25 score in the user's locale, squashed to [0, 1) by ``s / (s + lexical_half)``.
 Whether the best entry really answers the question is a separate, calibrated decision: a logistic model over
-a few generic signals (best dense and lexical scores, their margins over the runner-up, whether dense and
-lexical search agree on the best entry) gives the probability that the question is in scope; below
-``answer_threshold`` Lotse abstains. The ranking parameters, the model and the threshold are tuned on the
-development set (``python -m knowledge tune``) and stored in ``knowledge/search.yaml``.
+a few generic signals (``FEATURES``: best dense and lexical scores, their margins over the runner-up, whether
+dense and lexical search agree, the fused score, how much of the question the entry covers) gives the
+probability that the question is in scope; below ``answer_threshold`` Lotse abstains. The ranking parameters,
+the model and the threshold are tuned on the development sets (``make tune``) and stored in
+``knowledge/search.yaml``.
 """
 
 from __future__ import annotations
@@ -146,9 +147,6 @@ class Searcher:
             if code in versions:
                 return versions[code], True
         return None
-
-    def ids(self) -> list[str]:
-        return sorted(self._versions)
 
     # -- the whole thing --------------------------------------------------------------------------------
     def search(

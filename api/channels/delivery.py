@@ -254,14 +254,13 @@ async def _send(channel: Channel, chat: str, messages: Sequence[BotMessage]) -> 
     except SendError as exc:
         log.warning("reply not delivered", extra={"channel": channel.name, "status": exc.status, "code": exc.code})
     except Exception as exc:  # a bug in rendering must not leave an unhandled task error without context
-        log.error(
-            "reply not delivered",
-            extra={
-                "channel": channel.name,
-                "error": type(exc).__name__,
-                "where": "".join(traceback.format_tb(exc.__traceback__)),
-            },
-        )
+        _log_failure("reply not delivered", exc, channel=channel.name)
+
+
+def _log_failure(message: str, exc: BaseException, **context: str) -> None:
+    """Error type and traceback only: the exception's message could quote what the person wrote."""
+    where = "".join(traceback.format_tb(exc.__traceback__))
+    log.error(message, extra={**context, "error": type(exc).__name__, "where": where})
 
 
 async def deliver(state: AppState, delivery: Delivery, channel: Channel, incoming: Incoming, tenant: Tenant) -> None:
@@ -293,20 +292,14 @@ async def deliver(state: AppState, delivery: Delivery, channel: Channel, incomin
         try:
             result = await state.conversation.handle(turn)
         except Exception as exc:
-            log.error(
-                "turn failed",
-                extra={
-                    "channel": incoming.channel,
-                    "error": type(exc).__name__,
-                    "where": "".join(traceback.format_tb(exc.__traceback__)),
-                },
-            )
+            _log_failure("turn failed", exc, channel=incoming.channel)
             locale = _locale_for_notices(turn)
             turns.labels(incoming.channel, locale, "error").inc()
             await send_notice(channel, incoming.chat, answers.try_again_text(locale), locale)
             return
-        outcome = "degraded" if result.degraded else ("handover" if result.handover else "ok")
-        turns.labels(incoming.channel, result.locale, outcome).inc()
+        turns.labels(incoming.channel, result.locale, result.outcome).inc()
         messages = [m if m.get("locale") else {**m, "locale": result.locale} for m in result.messages]
         await _send(channel, incoming.chat, messages)
-        log.info("messenger turn", extra={"channel": incoming.channel, "locale": result.locale, "outcome": outcome})
+        log.info(
+            "messenger turn", extra={"channel": incoming.channel, "locale": result.locale, "outcome": result.outcome}
+        )

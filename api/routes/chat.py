@@ -35,8 +35,7 @@ async def chat(body: ChatRequest, request: Request, state: StateDep) -> ChatResp
         locale_hint=request.headers.get("accept-language"),
     )
     result = await state.conversation.handle(turn)
-    outcome = "degraded" if result.degraded else ("handover" if result.handover else "ok")
-    state.metrics.turns.labels("web", result.locale, outcome).inc()
+    state.metrics.turns.labels("web", result.locale, result.outcome).inc()
     return ChatResponse(
         session_id=body.session_id,
         locale=result.locale,

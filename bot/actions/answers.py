@@ -51,7 +51,7 @@ def answer_messages(c: Context, entry: Entry, fallback: bool) -> list[BotMessage
 
 
 def no_answer_message(c: Context) -> BotMessage:
-    text = answers.no_answer_text(c.locale) + "\n\n" + answers.contacts_text(c.tenant, c.locale)
+    text = answers.no_answer_with_contacts_text(c.tenant, c.locale)
     return bot_message(text, c.locale, kind="no_answer", handover=True)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -12,22 +11,13 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.common import context, send
 from bot.flows import kita, recognition
-from bot.flows.vocabulary import VOCABULARY_FILE, find_profession, find_state
+from bot.flows.vocabulary import find_profession, find_state, state_name
 from bot.messages import bot_message
 from bot.responses import Context
 
 UNKNOWN = "unknown"
 RECOGNITION_SLOTS = ("profession", "federal_state", "lives_in_germany")
 KITA_SLOTS = ("child_age_months", "place_promised")
-
-
-def state_name(code: str | None, locale: str) -> str | None:
-    """A federal state's name in the user's language, from the vocabulary file."""
-    if not code or code == UNKNOWN:
-        return None
-    names = yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8"))["states"].get(code, {})
-    choices = names.get(locale) or names.get("de") or []
-    return str(choices[0]).title() if choices else code
 
 
 def _buttons_for(c: Context, entry_ids: list[str]) -> list:
@@ -76,9 +66,10 @@ class ActionRecognitionResult(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         c = context(tracker)
         profession = tracker.get_slot("profession")
+        state = tracker.get_slot("federal_state")
         outcome = recognition.assess(
             None if profession == UNKNOWN else profession,
-            state_name(tracker.get_slot("federal_state"), c.locale),
+            None if state in (None, UNKNOWN) else state_name(state, c.locale),
             tracker.get_slot("lives_in_germany"),
             c.locale,
         )

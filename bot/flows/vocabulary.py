@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -15,9 +15,14 @@ _WORDS = re.compile(r"[\w-]+")
 
 
 @lru_cache(maxsize=1)
+def _vocabulary() -> dict:
+    return yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8"))
+
+
+@cache
 def _terms(kind: str) -> tuple[tuple[str, str], ...]:
     """(folded term, key) pairs, longest first: "zahnarzt" must win over "arzt"."""
-    data = yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8"))[kind]
+    data = _vocabulary()[kind]
     pairs = {
         (" ".join(_WORDS.findall(fold(str(term)))), key)
         for key, by_locale in data.items()
@@ -57,3 +62,10 @@ def find_profession(text: str) -> str | None:
 def find_state(text: str) -> str | None:
     """``"in NRW"``, ``"Köln"``, ``"بافاريا"`` -> ISO 3166-2 code such as ``"DE-NW"``."""
     return _find("states", text)
+
+
+def state_name(code: str, locale: str) -> str:
+    """A federal state's name in ``locale`` (German when the vocabulary lacks that locale)."""
+    names = _vocabulary()["states"].get(code, {})
+    choices = names.get(locale) or names.get("de") or []
+    return str(choices[0]).title() if choices else code
