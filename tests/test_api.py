@@ -89,6 +89,17 @@ def test_chat_detects_the_language_when_no_locale_is_given(client, rasa):
     assert rasa.calls[0]["metadata"]["locale_source"] == "detected"
 
 
+def test_browser_languages_are_a_hint_for_short_messages(client, rasa):
+    """Too short to detect: the first supported language of Accept-Language, not just the first tag."""
+    client.post(
+        "/api/v1/chat",
+        json={"session_id": "s2", "message": "Hallo"},
+        headers={"accept-language": "fr-FR,fr;q=0.9,uk;q=0.8,en;q=0.5"},
+    )
+    assert rasa.calls[-1]["metadata"]["locale"] == "uk"
+    assert rasa.calls[-1]["metadata"]["locale_source"] == "channel"
+
+
 def test_handover_and_locale_switch_come_from_the_bot(client, rasa):
     rasa.reply = lambda body: httpx.Response(
         200, json=[{"custom": {"text": "☎ …", "locale": "ar", "handover": True, "buttons": [], "sources": []}}]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+import locales
 from api.conversation import Turn
 from api.deps import StateDep, check_locale, find_tenant
 from api.errors import ApiError
@@ -32,7 +33,7 @@ async def chat(body: ChatRequest, request: Request, state: StateDep) -> ChatResp
         text=body.message,
         tenant=tenant,
         locale=locale,
-        locale_hint=request.headers.get("accept-language"),
+        locale_hint=locales.negotiate(request.headers.get("accept-language"), tuple(tenant.locales)),
     )
     result = await state.conversation.handle(turn)
     state.metrics.turns.labels("web", result.locale, result.outcome).inc()
