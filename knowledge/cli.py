@@ -58,6 +58,7 @@ def validate(
     missing = report.missing()
     console.print(
         f"{len(report.files)} files, {len(report.entries)} servable entries, "
+        f"{len(report.boundaries.questions)} boundary questions, "
         f"[red]{len(report.errors)} errors[/red], [yellow]{len(report.warnings)} warnings[/yellow], "
         f"{len(missing)} topic/locale pairs missing"
     )
@@ -98,13 +99,15 @@ def build(
             settings.index_dir,
             progress=lambda n: progress.advance(task, n),
             on_plan=lambda total: progress.update(task, total=total),
+            boundaries=report.boundaries,
         )
     if current_build(settings.index_dir) == previous:
         console.print(f"index up to date: {manifest.entries} entries, {manifest.chunks} vectors ({previous.name})")
         return
     console.print(
         f"index built in {time.perf_counter() - started:.1f}s: {manifest.entries} entries, {manifest.chunks} vectors "
-        f"({manifest.embedded_chunks} embedded, {manifest.chunks - manifest.embedded_chunks} reused), "
+        f"and {manifest.boundary_questions} boundary questions "
+        f"({manifest.embedded_chunks} embedded, the rest reused), "
         f"model {manifest.model_id}, {manifest.faiss_kind} index"
     )
 
@@ -164,7 +167,10 @@ def search(
     """Search from the shell: ranked entries with their scores."""
     service = _service()
     result = service.searcher.search(query, locale, service.tenants.get(tenant or ""), k=k)
-    table = Table(title=f"answerable={result.answerable} ambiguous={result.ambiguous}")
+    title = f"answerable={result.answerable} (in scope {result.confidence:.2f}) ambiguous={result.ambiguous}"
+    if result.boundary:
+        title += f" closest uncovered subject: {result.boundary}"
+    table = Table(title=title)
     for column in ("#", "id", "locale", "score", "dense", "bm25", "title"):
         table.add_column(column)
     for i, hit in enumerate(result.hits, 1):
@@ -202,7 +208,7 @@ def _metrics_table(title: str, rows: dict) -> Table:
 @app.command("eval")
 def evaluate(
     questions: Annotated[Path, typer.Option("--set", help="Question file.")] = Path("eval/dev.yaml"),
-    parts: Annotated[bool, typer.Option(help="Also measure dense-only and lexical-only ranking.")] = False,
+    parts: Annotated[bool, typer.Option(help="Also measure each part of the ranking on its own.")] = False,
     langid: Annotated[bool, typer.Option(help="Also measure language identification on the questions.")] = False,
     errors: Annotated[int, typer.Option(help="Print this many misranked questions.")] = 0,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the metrics as JSON.")] = None,
@@ -222,8 +228,14 @@ def evaluate(
     result = {"fused": {k: asdict(v) for k, v in table.items()}}
     if parts:
         base = searcher.params
-        for name, weight in (("dense", 0.0), ("lexical", 1.0)):
-            searcher.params = replace(base, lexical_weight=weight)
+        variants = {
+            "nearest chunks": {"lexical_weight": 0.0, "classifier_weight": 0.0},
+            "classifier": {"lexical_weight": 0.0, "classifier_weight": 1.0},
+            "dense (chunks + classifier)": {"lexical_weight": 0.0},
+            "lexical": {"lexical_weight": 1.0},
+        }
+        for name, changes in variants.items():
+            searcher.params = replace(base, **changes)
             part = evaluation.by_locale(evaluation.run(searcher, items, service.catalogue, vectors))
             searcher.params = base
             console.print(_metrics_table(f"{name} only (ranking; abstention not calibrated for it)", part))
@@ -261,13 +273,14 @@ def tune(
     ] = None,
     write: Annotated[bool, typer.Option(help="Write knowledge/search.yaml.")] = True,
 ) -> None:
-    """Tune fusion weights and the abstention threshold on the development sets (never on eval/test.yaml)."""
+    """Tune fusion weights and the abstention threshold on the development sets (never on a test set)."""
     from knowledge import evaluation
     from knowledge.search import PARAMS_FILE
 
     questions = questions or [Path("eval/dev.yaml")]
-    if any(path.name == "test.yaml" for path in questions):
-        err.print("[red]eval/test.yaml is the held-out test set: tune on development sets only.[/red]")
+    held_out = [path for path in questions if path.name.startswith("test")]
+    if held_out:
+        err.print(f"[red]{held_out[0]} is a held-out test set: tune on development sets only.[/red]")
         raise typer.Exit(2)
     service = _service()
     items = [item for path in questions for item in evaluation.load_questions(path)]
@@ -275,7 +288,8 @@ def tune(
     console.print(params)
     summary = (
         f"dev: top-1 {m.top1:.3f}; abstention (5-fold cross-validated) on out-of-scope "
-        f"{cv['oos_abstention']:.3f}, false abstention {cv['false_abstention']:.3f}"
+        f"{cv['oos_abstention']:.3f}, false abstention {cv['false_abstention']:.3f} "
+        f"(at most {cv['worst_locale_false_abstention']:.3f} in one locale)"
     )
     console.print(summary)
     if write:
@@ -310,3 +324,9 @@ def report(
     for row in store.unanswered(limit):
         gaps.add_row(row.locale, str(row.count), row.question)
     console.print(gaps)
+    subjects = Table(title="Unanswered questions by uncovered subject (knowledge/boundaries)")
+    for column in ("subject", "count"):
+        subjects.add_column(column)
+    for subject, count in store.unanswered_subjects()[:limit]:
+        subjects.add_row(subject, str(count))
+    console.print(subjects)

@@ -106,14 +106,16 @@ def tune(
     searcher: Searcher,
     questions: list[Question],
     catalogue: Catalogue,
-    max_false_abstention: float = 0.04,
+    max_false_abstention: float = 0.03,
 ) -> tuple[SearchParams, Metrics, dict[str, float]]:
     """Tune on the development set: first the ranking (fusion weights), then the abstention model.
 
-    1. Grid-search the fusion parameters for the best top-1 (then MRR).
+    1. Grid-search the fusion weights (lexical, classifier) for the best top-1 (then MRR).
     2. Fit a logistic model on the generic signals (``search.FEATURES``) to tell in-scope from out-of-scope.
     3. Choose the probability threshold on cross-validated predictions, so that false abstention stays within
-       ``max_false_abstention`` (4 %: below the 5 % goal, leaving a margin for unseen questions).
+       ``max_false_abstention`` in every locale. The goal (5 %) holds per locale, and a single global rate
+       would let one locale carry most of it. 3 % leaves a margin for unseen questions: with about 180
+       in-scope development questions per locale, a measured rate has a standard error of about 1.3 points.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -121,9 +123,9 @@ def tune(
     vectors = searcher.embedder.encode_queries([q.q for q in questions])
     base = searcher.params
     best_key, best_params = None, base
-    grid = itertools.product((0.2, 0.35, 0.5, 0.65), (3.0, 6.0, 12.0), (0.0, 0.02, 0.05))
-    for weight, half, penalty in grid:
-        searcher.params = replace(base, lexical_weight=weight, lexical_half=half, cross_locale_penalty=penalty)
+    grid = itertools.product((0.35, 0.5, 0.65), (3.0, 6.0, 12.0), (0.0, 0.3, 0.5, 0.7))
+    for weight, half, classifier_weight in grid:
+        searcher.params = replace(base, lexical_weight=weight, lexical_half=half, classifier_weight=classifier_weight)
         m = metrics(run(searcher, questions, catalogue, vectors))
         key = (round(m.top1, 4), round(m.mrr, 4))
         if best_key is None or key > best_key:
@@ -143,11 +145,14 @@ def tune(
     # whole groups at once.
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     held_out = cross_val_predict(model, scaled, y, cv=folds, method="predict_proba")[:, 1]
-    in_scope = np.sort(held_out[y])
-    threshold = float(in_scope[int(len(in_scope) * max_false_abstention)]) - 1e-6 if len(in_scope) else 0.5
+    locales = np.array([q.locale for q in questions])
+    threshold = _threshold_per_locale(held_out, y, locales, max_false_abstention)
     cv = {
         "false_abstention": float(np.mean(held_out[y] < threshold)),
         "oos_abstention": float(np.mean(held_out[~y] < threshold)),
+        "worst_locale_false_abstention": max(
+            float(np.mean(held_out[y & (locales == code)] < threshold)) for code in np.unique(locales[y])
+        ),
     }
     model.fit(scaled, y)
     weights = model.coef_[0] / std  # fold the scaling into the weights: the search needs no scaler
@@ -162,3 +167,16 @@ def tune(
     result = metrics(run(searcher, questions, catalogue, vectors))
     searcher.params = base
     return tuned, result, cv
+
+
+def _threshold_per_locale(
+    probabilities: np.ndarray, in_scope: np.ndarray, locales: np.ndarray, max_false_abstention: float
+) -> float:
+    """The highest threshold at which no locale abstains on more than ``max_false_abstention`` of its
+    in-scope questions."""
+    limits = []
+    for code in np.unique(locales):
+        scores = np.sort(probabilities[in_scope & (locales == code)])
+        if len(scores):
+            limits.append(float(scores[int(len(scores) * max_false_abstention)]) - 1e-6)
+    return min(limits) if limits else 0.5

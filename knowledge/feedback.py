@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE TABLE IF NOT EXISTS unanswered (
     id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, locale TEXT NOT NULL, tenant TEXT,
-    question TEXT NOT NULL, normalized TEXT NOT NULL
+    question TEXT NOT NULL, normalized TEXT NOT NULL, subject TEXT
 );
 CREATE INDEX IF NOT EXISTS feedback_created ON feedback(created_at);
 CREATE INDEX IF NOT EXISTS unanswered_created ON unanswered(created_at);
@@ -64,6 +64,9 @@ class FeedbackStore:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(unanswered)")}
+        if "subject" not in columns:  # databases created before subjects were recorded
+            self._db.execute("ALTER TABLE unanswered ADD COLUMN subject TEXT")
         self._lock = threading.Lock()
         self.retention = timedelta(days=retention_days)
         self.purge()
@@ -104,16 +107,32 @@ class FeedbackStore:
                 ),
             )
 
-    def add_unanswered(self, locale: str, tenant: str | None, question: str, now: datetime | None = None) -> None:
+    def add_unanswered(
+        self,
+        locale: str,
+        tenant: str | None,
+        question: str,
+        now: datetime | None = None,
+        subject: str | None = None,  # the uncovered subject (``knowledge.boundaries``) it belongs to, if known
+    ) -> None:
         clean = scrub(question)
         if not clean:
             return
         normalized = " ".join(re.findall(r"\w+", fold(clean)))
         with self._lock:
             self._db.execute(
-                "INSERT INTO unanswered(created_at, locale, tenant, question, normalized) VALUES (?,?,?,?,?)",
-                ((now or self._now()).isoformat(), locale, tenant, clean, normalized),
+                "INSERT INTO unanswered(created_at, locale, tenant, question, normalized, subject) "
+                "VALUES (?,?,?,?,?,?)",
+                ((now or self._now()).isoformat(), locale, tenant, clean, normalized, subject),
             )
+
+    def unanswered_subjects(self) -> list[tuple[str, int]]:
+        """How often each uncovered subject was asked: which entry to write next."""
+        rows = self._db.execute(
+            "SELECT subject, COUNT(*) AS n FROM unanswered WHERE subject IS NOT NULL "
+            "GROUP BY subject ORDER BY n DESC, subject"
+        ).fetchall()
+        return [(subject, count) for subject, count in rows]
 
     def unhelpful_entries(self, limit: int = 10) -> list[EntryRating]:
         rows = self._db.execute(

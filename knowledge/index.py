@@ -8,6 +8,9 @@ Layout of ``LOTSE_INDEX_DIR``::
     builds/<name>/chunks.json       one row per vector: file, entry id, locale, kind
     builds/<name>/vectors.npy       float32, L2-normalised (reused by incremental builds)
     builds/<name>/faiss.index       inner-product index over the vectors
+    builds/<name>/classifier.npz    topic classifier trained on the question vectors (``knowledge.classifier``)
+    builds/<name>/boundaries.json   questions about uncovered subjects (``knowledge.boundaries``)
+    builds/<name>/boundary_vectors.npy  their vectors, searched exactly (a few hundred rows)
 
 A rebuild embeds only the files whose content hash changed; everything else is copied from the current
 build. Readers never see a half-written build.
@@ -20,7 +23,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +31,9 @@ from typing import TYPE_CHECKING
 import faiss
 import numpy as np
 
+from knowledge.boundaries import Boundaries, BoundaryQuestion
 from knowledge.chunks import CHUNKER_VERSION, Chunk, chunk_entry
+from knowledge.classifier import TopicClassifier
 from knowledge.embedding import Embedder
 from knowledge.models import Entry
 
@@ -46,6 +51,8 @@ def ef_search_for(vectors: int) -> int:
     return HNSW_EF_SEARCH if vectors <= 300_000 else 1024 if vectors <= 1_500_000 else 2048
 
 
+# Bump when the files of a build change; a build of another format is rebuilt (its vectors are reused).
+FORMAT_VERSION = 3
 KEEP_BUILDS = 3
 QUERY_BATCH = 64
 PASSAGE_BATCH = 16
@@ -82,6 +89,9 @@ class Manifest:
     chunks: int
     embedded_chunks: int = 0
     build_seconds: float = 0.0
+    boundaries: str = ""  # content hash of the boundary files
+    boundary_questions: int = 0
+    format: int = 1
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,17 @@ class KnowledgeIndex:
     entries: dict[tuple[str, str], Entry]
     rows: list[ChunkRow]
     faiss_index: faiss.Index
+    boundaries: list[BoundaryQuestion] = field(default_factory=list)
+    boundary_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.float32))
+    classifier: TopicClassifier | None = None
+
+    def nearest_boundary(self, query: np.ndarray) -> tuple[float, BoundaryQuestion | None]:
+        """Cosine of the closest boundary question (any locale) and that question."""
+        if not self.boundaries:
+            return 0.0, None
+        similarities = self.boundary_vectors @ query.astype(np.float32)
+        best = int(np.argmax(similarities))
+        return float(similarities[best]), self.boundaries[best]
 
     def search_vectors(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self.faiss_index.ntotal)
@@ -126,18 +147,65 @@ def current_build(index_dir: Path) -> Path | None:
     return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
 
 
-def _read_previous(index_dir: Path, model_id: str) -> tuple[dict[str, str], list[ChunkRow], np.ndarray | None]:
+@dataclass
+class _Previous:
+    """What the current build can lend to the next one."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    rows: list[ChunkRow] = field(default_factory=list)
+    vectors: np.ndarray | None = None
+    boundaries: str = ""
+    boundary_vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    format: int = 0
+
+
+def _read_previous(index_dir: Path, model_id: str) -> _Previous:
     build = current_build(index_dir)
     if build is None:
-        return {}, [], None
+        return _Previous()
     try:
         manifest = json.loads((build / "manifest.json").read_text())
         if manifest["model_id"] != model_id or manifest.get("chunker_version") != CHUNKER_VERSION:
-            return {}, [], None
+            return _Previous()
         rows = [ChunkRow(**r) for r in json.loads((build / "chunks.json").read_text())]
-        return manifest["files"], rows, np.load(build / "vectors.npy")
-    except (OSError, KeyError, ValueError):
-        return {}, [], None  # an unreadable previous build means a full rebuild, never a failure
+        old_boundaries, old_boundary_vectors = _read_boundaries(build)
+        return _Previous(
+            manifest["files"],
+            rows,
+            np.load(build / "vectors.npy"),
+            manifest.get("boundaries", ""),
+            {(q.locale, q.text): v for q, v in zip(old_boundaries, old_boundary_vectors)},
+            manifest.get("format", 1),
+        )
+    except (OSError, KeyError, TypeError, ValueError):
+        return _Previous()  # an unreadable previous build means a full rebuild, never a failure
+
+
+def _read_boundaries(build: Path) -> tuple[list[BoundaryQuestion], np.ndarray]:
+    if not (build / "boundaries.json").exists():
+        return [], np.zeros((0, 1), np.float32)
+    questions = [BoundaryQuestion(**q) for q in json.loads((build / "boundaries.json").read_text(encoding="utf-8"))]
+    return questions, np.load(build / "boundary_vectors.npy")
+
+
+def _boundary_vectors(
+    questions: list[BoundaryQuestion],
+    embedder: Embedder,
+    reusable: dict[tuple[str, str], np.ndarray],
+    todo: list[int],
+    progress: Callable[[int], None] | None,
+) -> np.ndarray:
+    """Vectors for the boundary questions: reused where the text is unchanged, embedded for ``todo``."""
+    vectors = np.zeros((len(questions), embedder.dim), np.float32)
+    for i, q in enumerate(questions):
+        if (q.locale, q.text) in reusable:
+            vectors[i] = reusable[(q.locale, q.text)]
+    for start in range(0, len(todo), QUERY_BATCH):
+        batch = todo[start : start + QUERY_BATCH]
+        vectors[batch] = embedder.encode_queries([questions[i].text for i in batch])
+        if progress:
+            progress(len(batch))
+    return vectors
 
 
 def build_index(
@@ -147,12 +215,20 @@ def build_index(
     progress: Callable[[int], None] | None = None,  # called with the number of chunks just embedded
     approximate_above: int = APPROXIMATE_ABOVE,
     on_plan: Callable[[int], None] | None = None,  # called once with the number of chunks to embed
+    boundaries: Boundaries | None = None,
 ) -> Manifest:
     """Build a new index beside the current one and switch to it atomically."""
     started = time.perf_counter()
     files = sorted(files, key=lambda f: f.path)
-    old_files, old_rows, old_vectors = _read_previous(index_dir, embedder.model_id)
-    if old_vectors is not None and old_files == {f.path: f.content_hash for f in files}:
+    boundaries = boundaries or Boundaries([], "")
+    previous = _read_previous(index_dir, embedder.model_id)
+    old_files, old_rows, old_vectors = previous.files, previous.rows, previous.vectors
+    unchanged = (
+        old_files == {f.path: f.content_hash for f in files}
+        and previous.boundaries == boundaries.content_hash
+        and previous.format == FORMAT_VERSION
+    )
+    if old_vectors is not None and unchanged:
         return load_index(index_dir).manifest  # nothing changed: keep serving the current build
     old_by_file: dict[str, list[int]] = {}
     for i, row in enumerate(old_rows):
@@ -178,8 +254,11 @@ def build_index(
             parts.append(np.zeros((len(chunks), embedder.dim), np.float32))
 
     flat = [(slot, offset, chunk) for slot, chunks, _ in pending for offset, chunk in enumerate(chunks)]
+    new_boundaries = [
+        i for i, q in enumerate(boundaries.questions) if (q.locale, q.text) not in previous.boundary_vectors
+    ]
     if on_plan:
-        on_plan(len(flat))
+        on_plan(len(flat) + len(new_boundaries))
     for as_query, batch_size in ((True, QUERY_BATCH), (False, PASSAGE_BATCH)):
         todo = [item for item in flat if item[2].as_query == as_query]
         for start in range(0, len(todo), batch_size):
@@ -190,10 +269,18 @@ def build_index(
                 parts[slot][offset] = vector
             if progress:
                 progress(len(batch))
-    embedded = len(flat)
+    boundary_vectors = _boundary_vectors(
+        boundaries.questions, embedder, previous.boundary_vectors, new_boundaries, progress
+    )
+    embedded = len(flat) + len(new_boundaries)
 
     vectors = np.vstack(parts).astype(np.float32) if parts else np.zeros((0, embedder.dim), np.float32)
     faiss_index, kind = make_faiss_index(vectors, approximate_above)
+    questions = [i for i, row in enumerate(rows) if row.kind in ("question", "title")]
+    classifier = TopicClassifier.fit(
+        np.vstack([vectors[questions], boundary_vectors]),
+        [rows[i].entry_id for i in questions] + [q.label for q in boundaries.questions],
+    )
     manifest = Manifest(
         model_id=embedder.model_id,
         dim=embedder.dim,
@@ -204,6 +291,9 @@ def build_index(
         entries=len(files),
         chunks=len(rows),
         embedded_chunks=embedded,
+        boundaries=boundaries.content_hash,
+        boundary_questions=len(boundaries.questions),
+        format=FORMAT_VERSION,
     )
 
     builds = index_dir / "builds"
@@ -214,6 +304,10 @@ def build_index(
     np.save(staging / "vectors.npy", vectors)
     faiss.write_index(faiss_index, str(staging / "faiss.index"))
     (staging / "chunks.json").write_text(json.dumps([asdict(r) for r in rows]))
+    np.save(staging / "boundary_vectors.npy", boundary_vectors)
+    if classifier is not None:
+        classifier.save(staging)
+    (staging / "boundaries.json").write_text(json.dumps([asdict(q) for q in boundaries.questions], ensure_ascii=False))
     (staging / "entries.json").write_text(
         json.dumps([f.entry.model_dump(mode="json") for f in files], ensure_ascii=False)
     )
@@ -253,4 +347,14 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
     faiss_index = faiss.read_index(str(build / "faiss.index"))
     if manifest.faiss_kind == "hnsw":
         faiss_index.hnsw.efSearch = ef_search_for(faiss_index.ntotal)
-    return KnowledgeIndex(build, manifest, {e.key: e for e in entries}, rows, faiss_index)
+    boundaries, boundary_vectors = _read_boundaries(build)
+    return KnowledgeIndex(
+        build,
+        manifest,
+        {e.key: e for e in entries},
+        rows,
+        faiss_index,
+        boundaries,
+        boundary_vectors,
+        TopicClassifier.load(build),
+    )

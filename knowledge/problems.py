@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
 
 Severity = Literal["error", "warning"]
+Model = TypeVar("Model", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -27,3 +32,19 @@ def error(path: str, message: str, line: int | None = None, code: str = "invalid
 
 def warning(path: str, message: str, line: int | None = None, code: str = "warning") -> Problem:
     return Problem("warning", path, message, line, code)
+
+
+def read_yaml_model(path: Path, shown: str, model: type[Model]) -> tuple[Model | None, list[Problem]]:
+    """A YAML file validated by ``model``; a broken file gives problems (with the line where YAML knows it)."""
+    try:
+        return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))), []
+    except UnicodeDecodeError as exc:
+        return None, [error(shown, f"not UTF-8 text ({exc.reason} at byte {exc.start})", None, "encoding")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return None, [error(shown, f"YAML: {exc}", mark.line + 1 if mark else None, "yaml")]
+    except ValidationError as exc:
+        return None, [
+            error(shown, f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}", None, "schema")
+            for e in exc.errors()
+        ]

@@ -1,8 +1,9 @@
 """Hybrid search with abstention: dense (FAISS) + lexical (BM25), fused, then a calibrated answer/abstain.
 
 The score of an entry is ``(1 - w) * dense + w * lexical`` where
-- dense is the best cosine of any of the entry's chunks (questions, title+summary, body), in any locale
-  (a small penalty for other locales), mapped linearly from [dense_floor, dense_ceiling] to [0, 1];
+- dense mixes the best cosine of any of the entry's chunks (questions, title+summary, body), in any locale
+  (optionally a penalty for other locales), mapped linearly from [dense_floor, dense_ceiling] to [0, 1], with
+  the probability the topic classifier (``knowledge.classifier``) gives the entry;
 - lexical is the entry's BM25 score in the user's locale, squashed to [0, 1) by ``s / (s + lexical_half)``.
 Whether the best entry really answers the question is a separate, calibrated decision: a logistic model over
 a few generic signals (``FEATURES``: best dense and lexical scores, their margins over the runner-up, whether
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from knowledge.boundaries import CLASS_PREFIX
 from knowledge.embedding import Embedder
 from knowledge.index import KnowledgeIndex
 from knowledge.lexical import LexicalIndex
@@ -37,9 +39,10 @@ class SearchParams:
     dense_ceiling: float = 0.94
     lexical_half: float = 10.0
     lexical_weight: float = 0.3
-    cross_locale_penalty: float = 0.01
+    classifier_weight: float = 0.5  # share of the topic classifier in the dense part
+    cross_locale_penalty: float = 0.0
     answer_threshold: float = 0.5  # probability of being in scope below which Lotse abstains
-    abstention_weights: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0, 12.0, 0.0, 0.0)  # see FEATURES
+    abstention_weights: tuple[float, ...] = (0.0,) * 5 + (12.0,) + (0.0,) * 6  # one per FEATURES
     abstention_bias: float = -6.0
     ambiguity_margin: float = 0.02
     local_margin: float = 0.1
@@ -63,7 +66,9 @@ class SearchParams:
         path.write_text(header + yaml.safe_dump({"params": data}, sort_keys=False))
 
 
-# Signals for the answer/abstain decision; all generic, none depends on a topic or a language.
+# Signals for the answer/abstain decision; none depends on a topic or a language. ``boundary_*`` compare the
+# question with the known uncovered subjects (``knowledge.boundaries``): the cosine of the nearest boundary
+# question, how much closer the best entry is, and the probability the classifier gives all boundary subjects.
 FEATURES = (
     "dense_top",
     "dense_margin",
@@ -73,6 +78,10 @@ FEATURES = (
     "fused_top",
     "fused_margin",
     "coverage",
+    "classifier_top",
+    "boundary_top",
+    "boundary_margin",
+    "boundary_probability",
 )
 
 
@@ -99,6 +108,7 @@ class SearchResult:
     ambiguous: bool
     confidence: float = 0.0  # probability that the question is in scope
     features: tuple[float, ...] = ()
+    boundary: str | None = None  # when abstaining: the uncovered subject more likely than any entry, if one is
 
     @property
     def best(self) -> Hit | None:
@@ -139,6 +149,35 @@ class Searcher:
     def lexical_scores(self, query: str, locale: str) -> dict[str, float]:
         return {entry_id: s for (entry_id, _), s in self.lexical.scores(query, locale).items()}
 
+    def classify(self, query_vector: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+        """Classifier probabilities per entry id and per boundary subject.
+
+        An entry and its more specific children ("kita.costs", "kita.costs.musterstadt") answer the same
+        topic for different places; each gets the probability of the whole topic, and the other signals and
+        the tenant preference choose between them.
+        """
+        if self.index.classifier is None:
+            return {}, {}
+        probabilities = self.index.classifier.probabilities(query_vector)
+        boundaries = {
+            label.removeprefix(CLASS_PREFIX): p for label, p in probabilities.items() if label.startswith(CLASS_PREFIX)
+        }
+        entry_ids = [label for label in probabilities if not label.startswith(CLASS_PREFIX)]
+        topics: dict[str, float] = {}
+        for entry_id in entry_ids:
+            topic = self._topic_of(entry_id)
+            topics[topic] = topics.get(topic, 0.0) + probabilities[entry_id]
+        return {entry_id: topics[self._topic_of(entry_id)] for entry_id in entry_ids}, boundaries
+
+    def _topic_of(self, entry_id: str) -> str:
+        """The most general id among the entry's dotted prefixes that is an entry itself."""
+        parts = entry_id.split(".")
+        for end in range(1, len(parts)):
+            prefix = ".".join(parts[:end])
+            if prefix in self._versions:
+                return prefix
+        return entry_id
+
     def version(self, entry_id: str, locale: str) -> tuple[Entry, bool] | None:
         versions = self._versions.get(entry_id, {})
         if locale in versions:
@@ -162,14 +201,18 @@ class Searcher:
             query_vector = self.embedder.encode_queries([query])[0]
         dense = self.dense_scores(query_vector, locale)
         lexical = self.lexical_scores(query, locale)
+        classifier, boundaries = self.classify(query_vector)
 
         hits: dict[str, Hit] = {}
         span = max(p.dense_ceiling - p.dense_floor, 1e-6)
-        for entry_id in set(dense) | set(lexical):
+        weight = p.classifier_weight if classifier else 0.0
+        likely = {entry_id for entry_id, probability in classifier.items() if probability >= 0.01}
+        for entry_id in set(dense) | set(lexical) | likely:
             found = self.version(entry_id, locale)
             if found is None or not _visible(found[0], tenant):
                 continue
             d = min(max((dense.get(entry_id, p.dense_floor) - p.dense_floor) / span, 0.0), 1.0)
+            d = (1 - weight) * d + weight * classifier.get(entry_id, 0.0)
             lex_raw = lexical.get(entry_id, 0.0)
             lx = lex_raw / (lex_raw + p.lexical_half)
             score = (1 - p.lexical_weight) * d + p.lexical_weight * lx
@@ -179,11 +222,16 @@ class Searcher:
         ranked.sort(key=lambda h: h.score, reverse=True)
         top = ranked[: max(k, 2)]
         coverage = self.lexical.coverage(query, top[0].entry.key) if top else 0.0
-        features = signals(dense, lexical, top, coverage)
+        boundary_score, _ = self.index.nearest_boundary(query_vector)
+        classifier_top = max(classifier.values(), default=0.0)
+        boundary_probability = sum(boundaries.values())
+        features = signals(dense, lexical, top, coverage, classifier_top, boundary_score, boundary_probability)
         confidence = in_scope_probability(features, p) if top else 0.0
         answerable = bool(top) and confidence >= p.answer_threshold
         ambiguous = answerable and len(top) > 1 and top[0].score - top[1].score < p.ambiguity_margin
-        return SearchResult(query, locale, top[:k], answerable, ambiguous, confidence, features)
+        belongs_to_boundary = not answerable and boundary_probability > classifier_top
+        subject = max(boundaries, key=boundaries.__getitem__) if belongs_to_boundary else None
+        return SearchResult(query, locale, top[:k], answerable, ambiguous, confidence, features, subject)
 
 
 def _top_two(scores: dict[str, float]) -> tuple[str | None, float, float]:
@@ -195,7 +243,13 @@ def _top_two(scores: dict[str, float]) -> tuple[str | None, float, float]:
 
 
 def signals(
-    dense: dict[str, float], lexical: dict[str, float], ranked: list[Hit], coverage: float
+    dense: dict[str, float],
+    lexical: dict[str, float],
+    ranked: list[Hit],
+    coverage: float,
+    classifier_top: float = 0.0,
+    boundary: float = 0.0,
+    boundary_probability: float = 0.0,
 ) -> tuple[float, ...]:
     """The feature vector of ``FEATURES`` for one query."""
     dense_id, dense_top, dense_second = _top_two(dense)
@@ -211,6 +265,10 @@ def signals(
         fused_top,
         fused_top - fused_second,
         coverage,
+        classifier_top,
+        boundary,
+        dense_top - boundary,
+        boundary_probability,
     )
 
 

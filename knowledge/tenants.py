@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from knowledge.problems import Problem, error
+from knowledge.problems import Problem, error, read_yaml_model
 from locales import DEFAULT, SUPPORTED
 
 TENANT_ID = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
@@ -87,15 +86,9 @@ def load_tenants(tenants_dir: Path) -> tuple[dict[str, Tenant], list[Problem]]:
     problems: list[Problem] = []
     for path in sorted(tenants_dir.glob("*.yaml")):
         shown = f"{tenants_dir.name}/{path.name}"
-        try:
-            tenant = Tenant.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except yaml.YAMLError as exc:
-            problems.append(error(shown, f"YAML: {exc}", None, "yaml"))
-            continue
-        except ValidationError as exc:
-            for err in exc.errors():
-                where = ".".join(str(p) for p in err["loc"]) or "tenant"
-                problems.append(error(shown, f"{where}: {err['msg']}", None, "schema"))
+        tenant, found = read_yaml_model(path, shown, Tenant)
+        problems += found
+        if tenant is None:
             continue
         if tenant.id != path.stem:
             problems.append(error(shown, f"id {tenant.id!r} differs from the file name", None, "id-file"))

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from knowledge import readability
+from knowledge.boundaries import Boundaries, load_boundaries
 from knowledge.loader import LoadedFile, load_all, load_catalogue
 from knowledge.models import Catalogue, Entry
 from knowledge.problems import Problem, error, warning
@@ -122,6 +123,7 @@ class Report:
     coverage: dict[str, dict[str, bool]]
     tenants: dict[str, Tenant] = field(default_factory=dict)
     files: list[LoadedFile] = field(default_factory=list)
+    boundaries: Boundaries = field(default_factory=lambda: Boundaries([], ""))
 
     @property
     def errors(self) -> list[Problem]:
@@ -196,9 +198,11 @@ def validate(
 
 
 def validate_dir(knowledge_dir: Path, today: date | None = None) -> Report:
-    """Load and check ``knowledge/`` (entries, catalogue, tenants)."""
+    """Load and check ``knowledge/`` (entries, catalogue, tenants, boundaries)."""
     catalogue = load_catalogue(knowledge_dir / "catalogue.yaml")
     tenants, tenant_problems = load_tenants(knowledge_dir / "tenants")
+    boundaries, boundary_problems = load_boundaries(knowledge_dir / "boundaries")
     report = validate(load_all(knowledge_dir / "entries", knowledge_dir.parent), catalogue, tenants, today)
-    report.problems[:0] = tenant_problems
+    report.problems[:0] = tenant_problems + boundary_problems
+    report.boundaries = boundaries
     return report

@@ -19,16 +19,37 @@ def test_store_report_and_retention(tmp_path):
     store.add_feedback("arrival.registration", "ar", None, False, None, now=now - timedelta(days=40))
     for _ in range(3):
         store.add_unanswered("de", "demo", "Führerschein umschreiben?")
-    store.add_unanswered("de", "demo", "Hundesteuer")
-    store.add_unanswered("ar", None, "رخصة القيادة")
+    store.add_unanswered("de", "demo", "Hundesteuer", subject="pets")
+    store.add_unanswered("ar", None, "رخصة القيادة", subject="driving-licence")
+    store.add_unanswered("uk", None, "права обміняти", subject="driving-licence")
 
     (rating, *rest) = store.unhelpful_entries()
     assert (rating.entry_id, rating.unhelpful, rating.helpful) == ("kita.costs", 2, 1)
     gaps = store.unanswered()
     assert gaps[0].locale == "ar" and gaps[1].question == "Führerschein umschreiben?" and gaps[1].count == 3
+    assert store.unanswered_subjects() == [("driving-licence", 2), ("pets", 1)]
 
     assert store.purge() == 1  # the 40-day-old rating
     assert [r.entry_id for r in store.unhelpful_entries()] == ["kita.costs"]
     stored = store._db.execute("SELECT question FROM feedback WHERE question IS NOT NULL").fetchone()[0]
     assert "1234567" not in stored
+    store.close()
+
+
+def test_database_from_before_subjects_gets_the_column(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE unanswered (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, locale TEXT NOT NULL, "
+        "tenant TEXT, question TEXT NOT NULL, normalized TEXT NOT NULL)"
+    )
+    old.execute("INSERT INTO unanswered VALUES (1, '2026-11-01T00:00:00+00:00', 'de', NULL, 'alt', 'alt')")
+    old.commit()
+    old.close()
+    store = FeedbackStore(path)
+    store.add_unanswered("de", None, "Kindergeld?", subject="child-benefit")
+    assert store.unanswered_subjects() == [("child-benefit", 1)]
+    assert len(store.unanswered()) == 2
     store.close()

