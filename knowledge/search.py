@@ -131,6 +131,7 @@ class Searcher:
         self._versions: dict[str, dict[str, Entry]] = {}
         for entry in index.entries.values():
             self._versions.setdefault(entry.id, {})[entry.locale] = entry
+        self._topics = {entry_id: _topic_of(entry_id, self._versions) for entry_id in self._versions}
 
     # -- pieces, public so that evaluation can measure each part -------------------------------------
     def dense_scores(self, query_vector: np.ndarray, locale: str) -> dict[str, float]:
@@ -165,18 +166,9 @@ class Searcher:
         entry_ids = [label for label in probabilities if not label.startswith(CLASS_PREFIX)]
         topics: dict[str, float] = {}
         for entry_id in entry_ids:
-            topic = self._topic_of(entry_id)
+            topic = self._topics.get(entry_id, entry_id)
             topics[topic] = topics.get(topic, 0.0) + probabilities[entry_id]
-        return {entry_id: topics[self._topic_of(entry_id)] for entry_id in entry_ids}, boundaries
-
-    def _topic_of(self, entry_id: str) -> str:
-        """The most general id among the entry's dotted prefixes that is an entry itself."""
-        parts = entry_id.split(".")
-        for end in range(1, len(parts)):
-            prefix = ".".join(parts[:end])
-            if prefix in self._versions:
-                return prefix
-        return entry_id
+        return {entry_id: topics[self._topics.get(entry_id, entry_id)] for entry_id in entry_ids}, boundaries
 
     def version(self, entry_id: str, locale: str) -> tuple[Entry, bool] | None:
         versions = self._versions.get(entry_id, {})
@@ -270,6 +262,16 @@ def signals(
         dense_top - boundary,
         boundary_probability,
     )
+
+
+def _topic_of(entry_id: str, known: dict[str, object]) -> str:
+    """The most general id among the entry's dotted prefixes that is an entry itself."""
+    parts = entry_id.split(".")
+    for end in range(1, len(parts)):
+        prefix = ".".join(parts[:end])
+        if prefix in known:
+            return prefix
+    return entry_id
 
 
 def _visible(entry: Entry, tenant: Tenant | None) -> bool:
