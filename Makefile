@@ -75,18 +75,19 @@ index: $(APP_VENV)/.installed ## Validate knowledge files and (re)build the sear
 validate: $(APP_VENV)/.installed ## Check knowledge entries and tenants (exit 1 on errors)
 	$(APP_PY) -m knowledge validate --strict-coverage
 
-eval: setup index ## Retrieval quality per locale: development sets, then the two held-out test sets
-	$(APP_PY) -m knowledge eval --set eval/dev.yaml
-	$(APP_PY) -m knowledge eval --set eval/dev2.yaml
-	$(APP_PY) -m knowledge eval --set eval/dev3.yaml
-	$(APP_PY) -m knowledge eval --set eval/test.yaml --parts --langid
-	$(APP_PY) -m knowledge eval --set eval/test2.yaml
+DEV_SETS := $(sort $(wildcard eval/dev*.yaml))
+NEWEST_BLIND := $(lastword $(sort $(wildcard eval/blind*.yaml)))
+
+eval: setup index ## Retrieval quality per locale and class: development sets, then the newest blind set
+	@for set in $(DEV_SETS); do $(APP_PY) -m knowledge eval --set $$set --confused 0 || exit 1; done
+	$(APP_PY) -m knowledge eval --set $(NEWEST_BLIND) --parts --langid
 
 tune: setup index ## Re-tune fusion and abstention on the development sets (writes knowledge/search.yaml)
-	$(APP_PY) -m knowledge tune --set eval/dev.yaml --set eval/dev2.yaml --set eval/dev3.yaml
+	$(APP_PY) -m knowledge tune $(addprefix --set ,$(DEV_SETS))
 
 bench: setup $(MO_FILES) index $(RASA_MODEL) ## Speed, memory and load benchmarks (numbers in docs/benchmarks.md)
 	OMP_NUM_THREADS=1 $(APP_PY) -m bench.search
+	$(APP_PY) -m bench.search_http
 	$(APP_PY) -m bench.index_build
 	$(APP_PY) -m bench.chat_turn
 	$(APP_PY) -m bench.load

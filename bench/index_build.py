@@ -25,7 +25,7 @@ def timed_build(knowledge_dir: Path, embedder: Embedder, index_dir: Path) -> tup
     started = time.perf_counter()
     report = validate_dir(knowledge_dir)
     sources = servable_sources(report, knowledge_dir.parent)
-    manifest = build_index(sources, embedder, index_dir, boundaries=report.boundaries)
+    manifest = build_index(sources, embedder, index_dir, training=report.training)
     return manifest, time.perf_counter() - started
 
 
@@ -37,7 +37,7 @@ def main() -> None:
         manifest, full = timed_build(knowledge, embedder, Path(tmp) / "index")
         print(
             f"full build: {full:.1f}s for {manifest.entries} entries / {manifest.chunks} vectors "
-            f"+ {manifest.boundary_questions} boundary questions (validation included)"
+            f"+ {manifest.training_questions} labelled questions (validation included)"
         )
 
         changed = knowledge / "entries" / "kita.costs" / "de.md"
@@ -46,7 +46,7 @@ def main() -> None:
         print(
             f"incremental build after one changed file: {incremental:.1f}s "
             f"({manifest.embedded_chunks} vectors embedded, "
-            f"{manifest.chunks + manifest.boundary_questions - manifest.embedded_chunks} reused)"
+            f"{manifest.chunks + manifest.training_questions - manifest.embedded_chunks} reused)"
         )
         print(f"builder resident memory: {rss_mb():.0f} MB")
 

@@ -1,11 +1,13 @@
-"""Boundaries: example questions about subjects next to Lotse's topics that no entry answers.
+"""Labelled questions that teach the search, beside the entries: more ways to ask, and what to decline.
 
-People who ask a migrant assistant about Kita also ask about Kindergeld, driving licences or citizenship. Such
-questions share words and meaning with real entries, so scores alone often mistake them for in-scope. Like the
-``out_of_scope`` intent of a Rasa FAQ bot, ``knowledge/boundaries/<locale>.yaml`` lists them by subject; the
-search measures how much closer a question is to these than to any entry and declines when it is closer to a
-boundary. Add a subject when people keep asking about it and no entry is planned; when an entry is written
-for it, remove the subject.
+Two kinds of file, both ``<locale>.yaml`` with ``topics: {label: [questions]}``:
+- ``knowledge/questions/``: more ways people ask a catalogue topic (the entries hold only 3-8 each). They
+  train the topic classifier; they are never shown and never searched by similarity.
+- ``knowledge/boundaries/``: questions Lotse declines, by subject. Named subjects next to the catalogue
+  (``pets``, ``car``) tell maintainers what people ask that no entry answers; the broad classes ``general-far``,
+  ``general-local``, ``general-everyday``, ``general-near`` and ``general-chatter`` teach the classifier what
+  "none of the topics" looks like, far from the catalogue as well as next to it. Like the ``out_of_scope``
+  intent of a Rasa FAQ bot. When an entry is written for a subject, remove the subject.
 """
 
 from __future__ import annotations
@@ -22,18 +24,17 @@ from knowledge.problems import Problem, error, read_yaml_model
 from locales import SUPPORTED
 
 SUBJECT_ID = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
+TOPIC_ID = re.compile(r"^[a-z]+(\.[a-z0-9-]+)+$")
 CLASS_PREFIX = "boundary:"  # marks a subject among the topic classifier's classes (entry ids have no colon)
+GENERAL_PREFIX = "general-"  # broad out-of-scope classes, not subjects a maintainer could write an entry for
 
-QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)]
+QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 
 
-class BoundaryFile(BaseModel):
+class _LabelledFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     locale: str
-    topics: dict[Annotated[str, StringConstraints(pattern=SUBJECT_ID.pattern)], list[QuestionText]] = Field(
-        min_length=1
-    )
 
     @field_validator("locale")
     @classmethod
@@ -43,44 +44,82 @@ class BoundaryFile(BaseModel):
         return code
 
 
+class BoundaryFile(_LabelledFile):
+    topics: dict[Annotated[str, StringConstraints(pattern=SUBJECT_ID.pattern)], list[QuestionText]] = Field(
+        min_length=1
+    )
+
+
+class TopicQuestionsFile(_LabelledFile):
+    topics: dict[Annotated[str, StringConstraints(pattern=TOPIC_ID.pattern)], list[QuestionText]] = Field(min_length=1)
+
+
 @dataclass(frozen=True)
-class BoundaryQuestion:
+class LabelledQuestion:
     locale: str
-    subject: str
+    label: str  # a catalogue topic id, or CLASS_PREFIX + a boundary subject
     text: str
 
     @property
-    def label(self) -> str:
-        return CLASS_PREFIX + self.subject
+    def subject(self) -> str | None:
+        """The boundary subject, or None for a question that a topic answers."""
+        return self.label.removeprefix(CLASS_PREFIX) if self.label.startswith(CLASS_PREFIX) else None
 
 
 @dataclass(frozen=True)
-class Boundaries:
-    questions: list[BoundaryQuestion]
+class TrainingSet:
+    questions: list[LabelledQuestion]
     content_hash: str  # over all files, so that an index build notices any change
 
+    @property
+    def boundaries(self) -> list[LabelledQuestion]:
+        return [q for q in self.questions if q.subject is not None]
 
-def load_boundaries(directory: Path) -> tuple[Boundaries, list[Problem]]:
+
+EMPTY = TrainingSet([], "")
+
+
+def load_boundaries(directory: Path) -> tuple[TrainingSet, list[Problem]]:
+    return _load(directory, BoundaryFile, CLASS_PREFIX, known=None)
+
+
+def load_topic_questions(directory: Path, topics: set[str]) -> tuple[TrainingSet, list[Problem]]:
+    return _load(directory, TopicQuestionsFile, "", known=topics)
+
+
+def combine(*sets: TrainingSet) -> TrainingSet:
+    digest = hashlib.sha256("".join(s.content_hash for s in sets).encode()).hexdigest()
+    questions = [q for s in sets for q in s.questions]
+    return TrainingSet(questions, digest if questions else "")
+
+
+def _load(
+    directory: Path, model: type[_LabelledFile], prefix: str, known: set[str] | None
+) -> tuple[TrainingSet, list[Problem]]:
     """Read every ``<locale>.yaml``; a broken file is reported and left out, never served half-read."""
-    questions: list[BoundaryQuestion] = []
+    questions: list[LabelledQuestion] = []
     problems: list[Problem] = []
     digest = hashlib.sha256()
     for path in sorted(directory.glob("*.yaml")):
         shown = f"{directory.name}/{path.name}"
-        data, found = read_yaml_model(path, shown, BoundaryFile)
+        data, found = read_yaml_model(path, shown, model)
         problems += found
         if data is None:
             continue
         if data.locale != path.stem:
             problems.append(error(shown, f"locale {data.locale!r} differs from the file name", 1, "locale-file"))
             continue
+        unknown = [label for label in data.topics if known is not None and label not in known]
+        if unknown:
+            problems.append(error(shown, f"unknown topic ids: {', '.join(unknown)}", None, "unknown-topic"))
+            continue
         seen: set[str] = set()
-        for subject, texts in data.topics.items():
+        for label, texts in data.topics.items():
             for text in texts:
                 if text.casefold() in seen:
-                    problems.append(error(shown, f"{subject}: duplicate question {text!r}", None, "duplicate"))
+                    problems.append(error(shown, f"{label}: duplicate question {text!r}", None, "duplicate"))
                     continue
                 seen.add(text.casefold())
-                questions.append(BoundaryQuestion(data.locale, subject, text))
+                questions.append(LabelledQuestion(data.locale, prefix + label, text))
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return Boundaries(questions, digest.hexdigest() if questions else ""), problems
+    return TrainingSet(questions, digest.hexdigest() if questions else ""), problems

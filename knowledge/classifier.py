@@ -26,13 +26,25 @@ class TopicClassifier:
     bias: np.ndarray  # (classes,)
 
     @classmethod
-    def fit(cls, vectors: np.ndarray, labels: list[str]) -> TopicClassifier | None:
-        """Multinomial logistic regression; None when there are fewer than two entries to tell apart."""
+    def fit(
+        cls, vectors: np.ndarray, labels: list[str], previous: TopicClassifier | None = None
+    ) -> TopicClassifier | None:
+        """Multinomial logistic regression; None when there are fewer than two entries to tell apart.
+
+        ``previous`` (the classifier of the last build) is the starting point when it knows the same classes:
+        an incremental build changes a few examples, and the optimiser then needs a fraction of the steps.
+        """
         from sklearn.linear_model import LogisticRegression
 
-        if len(set(labels)) < 2:
+        classes = sorted(set(labels))
+        if len(classes) < 2:
             return None
-        model = LogisticRegression(C=REGULARISATION, max_iter=3000).fit(vectors, labels)
+        model = LogisticRegression(C=REGULARISATION, max_iter=3000)
+        if previous is not None and list(previous.classes) == classes and len(classes) > 2:
+            model.set_params(warm_start=True)
+            model.coef_ = previous.weights.T.astype(np.float64)
+            model.intercept_ = previous.bias.astype(np.float64)
+        model.fit(vectors, labels)
         weights, bias = model.coef_, model.intercept_
         if len(model.classes_) == 2:  # binary models keep one row: p(second) = softmax([0, w.x + b])
             weights, bias = np.vstack([np.zeros_like(weights), weights]), np.concatenate([[0.0], bias])

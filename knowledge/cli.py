@@ -58,7 +58,7 @@ def validate(
     missing = report.missing()
     console.print(
         f"{len(report.files)} files, {len(report.entries)} servable entries, "
-        f"{len(report.boundaries.questions)} boundary questions, "
+        f"{len(report.training.questions)} labelled questions (topic questions and boundaries), "
         f"[red]{len(report.errors)} errors[/red], [yellow]{len(report.warnings)} warnings[/yellow], "
         f"{len(missing)} topic/locale pairs missing"
     )
@@ -99,14 +99,19 @@ def build(
             settings.index_dir,
             progress=lambda n: progress.advance(task, n),
             on_plan=lambda total: progress.update(task, total=total),
-            boundaries=report.boundaries,
+            training=report.training,
         )
+    from knowledge.search import SearchParams
+
+    fitted_on = SearchParams.load().fitted_on
+    if fitted_on and fitted_on != manifest.training:
+        err.print("[yellow]knowledge/search.yaml was tuned with other labelled questions: run make tune[/yellow]")
     if current_build(settings.index_dir) == previous:
         console.print(f"index up to date: {manifest.entries} entries, {manifest.chunks} vectors ({previous.name})")
         return
     console.print(
         f"index built in {time.perf_counter() - started:.1f}s: {manifest.entries} entries, {manifest.chunks} vectors "
-        f"and {manifest.boundary_questions} boundary questions "
+        f"and {manifest.training_questions} labelled questions "
         f"({manifest.embedded_chunks} embedded, the rest reused), "
         f"model {manifest.model_id}, {manifest.faiss_kind} index"
     )
@@ -137,6 +142,17 @@ def stats() -> None:
             str(min(e.checked for e in group)),
         )
     console.print(table)
+    due = sorted((e.review_by, e.id, e.locale) for e in report.entries if e.review_by and e.review_by <= date.today())
+    upcoming = sorted({(e.review_by, e.id) for e in report.entries if e.review_by and e.review_by > date.today()})
+    if due:
+        due_table = Table(title="Due for review (review_by has passed)")
+        for column in ("review by", "entry", "locale"):
+            due_table.add_column(column)
+        for review_by, entry_id, locale in due:
+            due_table.add_row(str(review_by), entry_id, locale)
+        console.print(due_table)
+    if upcoming:
+        console.print("next reviews: " + ", ".join(f"{entry_id} {day}" for day, entry_id in upcoming[:10]))
     console.print(f"tenants: {', '.join(report.tenants) or 'none'}; errors: {len(report.errors)}; today {date.today()}")
     build_dir = current_build(settings.index_dir)
     if build_dir:
@@ -188,7 +204,8 @@ def search(
 
 def _metrics_table(title: str, rows: dict) -> Table:
     table = Table(title=title)
-    for column in ("locale", "n", "top-1", "top-3", "MRR", "OOS n", "OOS abstain", "false abstain", "answered+right"):
+    columns = ("locale", "n", "top-1", "top-3", "MRR", "OOS n", "OOS abstain", "false abstain", "answered+right")
+    for column in (*columns, "asked back", "of those right"):
         table.add_column(column, justify="right")
     for code, m in rows.items():
         table.add_row(
@@ -201,6 +218,8 @@ def _metrics_table(title: str, rows: dict) -> Table:
             f"{m.oos_abstention:.3f}",
             f"{m.false_abstention:.3f}",
             f"{m.answered_correctly:.3f}",
+            f"{m.asked_back:.3f}",
+            f"{m.asked_back_right:.3f}",
         )
     return table
 
@@ -211,9 +230,10 @@ def evaluate(
     parts: Annotated[bool, typer.Option(help="Also measure each part of the ranking on its own.")] = False,
     langid: Annotated[bool, typer.Option(help="Also measure language identification on the questions.")] = False,
     errors: Annotated[int, typer.Option(help="Print this many misranked questions.")] = 0,
+    confused: Annotated[int, typer.Option(help="Print the most frequent confusions (expected -> ranked first).")] = 15,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the metrics as JSON.")] = None,
 ) -> None:
-    """Top-1, top-3, MRR per locale, abstention on out-of-scope, false abstention on in-scope."""
+    """Per locale: top-1, top-3, MRR, asking back, abstention per out-of-scope class, false abstention."""
     from dataclasses import asdict, replace
 
     from knowledge import evaluation
@@ -225,7 +245,29 @@ def evaluate(
     outcomes = evaluation.run(searcher, items, service.catalogue, vectors)
     table = evaluation.by_locale(outcomes)
     console.print(_metrics_table(f"{questions} (fused, threshold {searcher.params.answer_threshold})", table))
-    result = {"fused": {k: asdict(v) for k, v in table.items()}}
+    result: dict[str, object] = {"fused": {k: asdict(v) for k, v in table.items()}}
+    by_class = evaluation.abstention_by_class(outcomes)
+    if by_class:
+        console.print(_class_table(by_class))
+        result["abstention_by_class"] = by_class
+    by_variant = evaluation.top1_by_variant(outcomes)
+    if len(by_variant) > 1:
+        variant_table = Table(title="Top-1 by way of writing")
+        for column in ("variant", "questions", "top-1"):
+            variant_table.add_column(column, justify="right")
+        for variant, (count, top1) in by_variant.items():
+            variant_table.add_row(variant, str(count), f"{top1:.3f}")
+        console.print(variant_table)
+        result["top1_by_variant"] = by_variant
+    pairs = evaluation.confusions(outcomes)
+    if pairs and confused:
+        confusion_table = Table(title="Most frequent confusions (expected -> ranked first)")
+        for column in ("count", "expected", "ranked first"):
+            confusion_table.add_column(column)
+        for (expected, got), count in pairs.most_common(confused):
+            confusion_table.add_row(str(count), expected, got)
+        console.print(confusion_table)
+        result["confusions"] = [[e, g, c] for (e, g), c in pairs.most_common()]
     if parts:
         base = searcher.params
         variants = {
@@ -235,9 +277,8 @@ def evaluate(
             "lexical": {"lexical_weight": 1.0},
         }
         for name, changes in variants.items():
-            searcher.params = replace(base, **changes)
-            part = evaluation.by_locale(evaluation.run(searcher, items, service.catalogue, vectors))
-            searcher.params = base
+            params = replace(base, **changes)
+            part = evaluation.by_locale(evaluation.run(searcher, items, service.catalogue, vectors, params=params))
             console.print(_metrics_table(f"{name} only (ranking; abstention not calibrated for it)", part))
             result[name] = {k: asdict(v) for k, v in part.items()}
     if langid:
@@ -262,8 +303,25 @@ def evaluate(
             f"{outcome.question.topic}, got {outcome.topics[:3]}",
             highlight=False,
         )
+    for outcome in [o for o in outcomes if not o.question.topic and o.answerable][:errors]:
+        console.print(
+            f"[red]{outcome.question.locale}[/red] {outcome.question.kind}: {outcome.question.q!r} "
+            f"answered with {outcome.topics[:1]}",
+            highlight=False,
+        )
     if json_out:
-        json_out.write_text(json.dumps(result, indent=2))
+        json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def _class_table(by_class: dict[str, dict[str, tuple[int, float]]]) -> Table:
+    locales = sorted({code for row in by_class.values() for code in row if code != "all"})
+    table = Table(title="Out-of-scope abstention by class (questions declined)")
+    table.add_column("class")
+    for code in [*locales, "all"]:
+        table.add_column(code, justify="right")
+    for kind, row in by_class.items():
+        table.add_row(kind, *(f"{row[c][1]:.2f} ({row[c][0]})" if c in row else "-" for c in [*locales, "all"]))
+    return table
 
 
 @app.command()
@@ -278,7 +336,7 @@ def tune(
     from knowledge.search import PARAMS_FILE
 
     questions = questions or [Path("eval/dev.yaml")]
-    held_out = [path for path in questions if path.name.startswith("test")]
+    held_out = [path for path in questions if path.name.startswith(("test", "blind"))]
     if held_out:
         err.print(f"[red]{held_out[0]} is a held-out test set: tune on development sets only.[/red]")
         raise typer.Exit(2)
@@ -287,7 +345,7 @@ def tune(
     params, m, cv = evaluation.tune(service.searcher, items, service.catalogue)
     console.print(params)
     summary = (
-        f"dev: top-1 {m.top1:.3f}; abstention (5-fold cross-validated) on out-of-scope "
+        f"dev: top-1 {m.top1:.3f}; abstention (5-fold cross-validated, {int(cv['signals'])} questions) on out-of-scope "
         f"{cv['oos_abstention']:.3f}, false abstention {cv['false_abstention']:.3f} "
         f"(at most {cv['worst_locale_false_abstention']:.3f} in one locale)"
     )

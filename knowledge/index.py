@@ -9,8 +9,8 @@ Layout of ``LOTSE_INDEX_DIR``::
     builds/<name>/vectors.npy       float32, L2-normalised (reused by incremental builds)
     builds/<name>/faiss.index       inner-product index over the vectors
     builds/<name>/classifier.npz    topic classifier trained on the question vectors (``knowledge.classifier``)
-    builds/<name>/boundaries.json   questions about uncovered subjects (``knowledge.boundaries``)
-    builds/<name>/boundary_vectors.npy  their vectors, searched exactly (a few hundred rows)
+    builds/<name>/training.json     labelled questions: topic questions and boundaries (``knowledge.boundaries``)
+    builds/<name>/training_vectors.npy  their vectors (classifier training and tuning only, never searched)
 
 A rebuild embeds only the files whose content hash changed; everything else is copied from the current
 build. Readers never see a half-written build.
@@ -23,7 +23,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import faiss
 import numpy as np
 
-from knowledge.boundaries import Boundaries, BoundaryQuestion
+from knowledge.boundaries import EMPTY, LabelledQuestion, TrainingSet
 from knowledge.chunks import CHUNKER_VERSION, Chunk, chunk_entry
 from knowledge.classifier import TopicClassifier
 from knowledge.embedding import Embedder
@@ -52,7 +52,7 @@ def ef_search_for(vectors: int) -> int:
 
 
 # Bump when the files of a build change; a build of another format is rebuilt (its vectors are reused).
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 KEEP_BUILDS = 3
 QUERY_BATCH = 64
 PASSAGE_BATCH = 16
@@ -89,8 +89,8 @@ class Manifest:
     chunks: int
     embedded_chunks: int = 0
     build_seconds: float = 0.0
-    boundaries: str = ""  # content hash of the boundary files
-    boundary_questions: int = 0
+    training: str = ""  # content hash of the topic question and boundary files
+    training_questions: int = 0
     format: int = 1
 
 
@@ -109,17 +109,15 @@ class KnowledgeIndex:
     entries: dict[tuple[str, str], Entry]
     rows: list[ChunkRow]
     faiss_index: faiss.Index
-    boundaries: list[BoundaryQuestion] = field(default_factory=list)
-    boundary_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.float32))
+    training: list[LabelledQuestion] = field(default_factory=list)
+    training_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.float32))
     classifier: TopicClassifier | None = None
 
-    def nearest_boundary(self, query: np.ndarray) -> tuple[float, BoundaryQuestion | None]:
-        """Cosine of the closest boundary question (any locale) and that question."""
-        if not self.boundaries:
-            return 0.0, None
-        similarities = self.boundary_vectors @ query.astype(np.float32)
-        best = int(np.argmax(similarities))
-        return float(similarities[best]), self.boundaries[best]
+    def classifier_examples(self) -> tuple[np.ndarray, list[str]]:
+        """What the classifier learns from: the entries' questions and titles, and the labelled questions."""
+        picked = [i for i, row in enumerate(self.rows) if row.kind in ("question", "title")]
+        vectors = self.faiss_index.reconstruct_batch(np.array(picked, dtype=np.int64)) if picked else None
+        return classifier_examples(self.rows, vectors, picked, self.training, self.training_vectors)
 
     def search_vectors(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self.faiss_index.ntotal)
@@ -154,9 +152,10 @@ class _Previous:
     files: dict[str, str] = field(default_factory=dict)
     rows: list[ChunkRow] = field(default_factory=list)
     vectors: np.ndarray | None = None
-    boundaries: str = ""
-    boundary_vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    training: str = ""
+    training_vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     format: int = 0
+    classifier: TopicClassifier | None = None
 
 
 def _read_previous(index_dir: Path, model_id: str) -> _Previous:
@@ -168,34 +167,50 @@ def _read_previous(index_dir: Path, model_id: str) -> _Previous:
         if manifest["model_id"] != model_id or manifest.get("chunker_version") != CHUNKER_VERSION:
             return _Previous()
         rows = [ChunkRow(**r) for r in json.loads((build / "chunks.json").read_text())]
-        old_boundaries, old_boundary_vectors = _read_boundaries(build)
+        old_training, old_training_vectors = _read_training(build)
         return _Previous(
             manifest["files"],
             rows,
             np.load(build / "vectors.npy"),
-            manifest.get("boundaries", ""),
-            {(q.locale, q.text): v for q, v in zip(old_boundaries, old_boundary_vectors)},
+            manifest.get("training", ""),
+            {(q.locale, q.text): v for q, v in zip(old_training, old_training_vectors)},
             manifest.get("format", 1),
+            TopicClassifier.load(build),
         )
     except (OSError, KeyError, TypeError, ValueError):
         return _Previous()  # an unreadable previous build means a full rebuild, never a failure
 
 
-def _read_boundaries(build: Path) -> tuple[list[BoundaryQuestion], np.ndarray]:
-    if not (build / "boundaries.json").exists():
+def _read_training(build: Path) -> tuple[list[LabelledQuestion], np.ndarray]:
+    if not (build / "training.json").exists():
         return [], np.zeros((0, 1), np.float32)
-    questions = [BoundaryQuestion(**q) for q in json.loads((build / "boundaries.json").read_text(encoding="utf-8"))]
-    return questions, np.load(build / "boundary_vectors.npy")
+    questions = [LabelledQuestion(**q) for q in json.loads((build / "training.json").read_text(encoding="utf-8"))]
+    return questions, np.load(build / "training_vectors.npy")
 
 
-def _boundary_vectors(
-    questions: list[BoundaryQuestion],
+def classifier_examples(
+    rows: list[ChunkRow],
+    chunk_vectors: np.ndarray | None,
+    picked: list[int],
+    training: list[LabelledQuestion],
+    training_vectors: np.ndarray,
+) -> tuple[np.ndarray, list[str]]:
+    """Vectors and labels the topic classifier is trained on (``picked`` rows of ``chunk_vectors``)."""
+    parts = [chunk_vectors] if chunk_vectors is not None else []
+    if training:
+        parts.append(training_vectors)
+    labels = [rows[i].entry_id for i in picked] + [q.label for q in training]
+    return (np.vstack(parts) if parts else np.zeros((0, 1), np.float32)), labels
+
+
+def _training_vectors(
+    questions: list[LabelledQuestion],
     embedder: Embedder,
     reusable: dict[tuple[str, str], np.ndarray],
     todo: list[int],
     progress: Callable[[int], None] | None,
 ) -> np.ndarray:
-    """Vectors for the boundary questions: reused where the text is unchanged, embedded for ``todo``."""
+    """Vectors for the labelled questions: reused where the text is unchanged, embedded for ``todo``."""
     vectors = np.zeros((len(questions), embedder.dim), np.float32)
     for i, q in enumerate(questions):
         if (q.locale, q.text) in reusable:
@@ -215,17 +230,16 @@ def build_index(
     progress: Callable[[int], None] | None = None,  # called with the number of chunks just embedded
     approximate_above: int = APPROXIMATE_ABOVE,
     on_plan: Callable[[int], None] | None = None,  # called once with the number of chunks to embed
-    boundaries: Boundaries | None = None,
+    training: TrainingSet = EMPTY,
 ) -> Manifest:
     """Build a new index beside the current one and switch to it atomically."""
     started = time.perf_counter()
     files = sorted(files, key=lambda f: f.path)
-    boundaries = boundaries or Boundaries([], "")
     previous = _read_previous(index_dir, embedder.model_id)
     old_files, old_rows, old_vectors = previous.files, previous.rows, previous.vectors
     unchanged = (
         old_files == {f.path: f.content_hash for f in files}
-        and previous.boundaries == boundaries.content_hash
+        and previous.training == training.content_hash
         and previous.format == FORMAT_VERSION
     )
     if old_vectors is not None and unchanged:
@@ -254,11 +268,9 @@ def build_index(
             parts.append(np.zeros((len(chunks), embedder.dim), np.float32))
 
     flat = [(slot, offset, chunk) for slot, chunks, _ in pending for offset, chunk in enumerate(chunks)]
-    new_boundaries = [
-        i for i, q in enumerate(boundaries.questions) if (q.locale, q.text) not in previous.boundary_vectors
-    ]
+    new_training = [i for i, q in enumerate(training.questions) if (q.locale, q.text) not in previous.training_vectors]
     if on_plan:
-        on_plan(len(flat) + len(new_boundaries))
+        on_plan(len(flat) + len(new_training))
     for as_query, batch_size in ((True, QUERY_BATCH), (False, PASSAGE_BATCH)):
         todo = [item for item in flat if item[2].as_query == as_query]
         for start in range(0, len(todo), batch_size):
@@ -269,17 +281,17 @@ def build_index(
                 parts[slot][offset] = vector
             if progress:
                 progress(len(batch))
-    boundary_vectors = _boundary_vectors(
-        boundaries.questions, embedder, previous.boundary_vectors, new_boundaries, progress
+    training_vectors = _training_vectors(
+        training.questions, embedder, previous.training_vectors, new_training, progress
     )
-    embedded = len(flat) + len(new_boundaries)
+    embedded = len(flat) + len(new_training)
 
     vectors = np.vstack(parts).astype(np.float32) if parts else np.zeros((0, embedder.dim), np.float32)
     faiss_index, kind = make_faiss_index(vectors, approximate_above)
-    questions = [i for i, row in enumerate(rows) if row.kind in ("question", "title")]
+    picked = [i for i, row in enumerate(rows) if row.kind in ("question", "title")]
     classifier = TopicClassifier.fit(
-        np.vstack([vectors[questions], boundary_vectors]),
-        [rows[i].entry_id for i in questions] + [q.label for q in boundaries.questions],
+        *classifier_examples(rows, vectors[picked], picked, training.questions, training_vectors),
+        previous=previous.classifier,
     )
     manifest = Manifest(
         model_id=embedder.model_id,
@@ -291,8 +303,8 @@ def build_index(
         entries=len(files),
         chunks=len(rows),
         embedded_chunks=embedded,
-        boundaries=boundaries.content_hash,
-        boundary_questions=len(boundaries.questions),
+        training=training.content_hash,
+        training_questions=len(training.questions),
         format=FORMAT_VERSION,
     )
 
@@ -304,10 +316,10 @@ def build_index(
     np.save(staging / "vectors.npy", vectors)
     faiss.write_index(faiss_index, str(staging / "faiss.index"))
     (staging / "chunks.json").write_text(json.dumps([asdict(r) for r in rows]))
-    np.save(staging / "boundary_vectors.npy", boundary_vectors)
+    np.save(staging / "training_vectors.npy", training_vectors)
     if classifier is not None:
         classifier.save(staging)
-    (staging / "boundaries.json").write_text(json.dumps([asdict(q) for q in boundaries.questions], ensure_ascii=False))
+    (staging / "training.json").write_text(json.dumps([asdict(q) for q in training.questions], ensure_ascii=False))
     (staging / "entries.json").write_text(
         json.dumps([f.entry.model_dump(mode="json") for f in files], ensure_ascii=False)
     )
@@ -341,20 +353,21 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
     if build is None:
         raise FileNotFoundError(f"no index in {index_dir}; run `make index`")
     stored = json.loads((build / "manifest.json").read_text())
-    manifest = Manifest(**{"chunker_version": 0, **stored})
+    known = {f.name for f in fields(Manifest)}
+    manifest = Manifest(**{"chunker_version": 0, **{k: v for k, v in stored.items() if k in known}})
     entries = [Entry.model_validate(e) for e in json.loads((build / "entries.json").read_text(encoding="utf-8"))]
     rows = [ChunkRow(**r) for r in json.loads((build / "chunks.json").read_text())]
     faiss_index = faiss.read_index(str(build / "faiss.index"))
     if manifest.faiss_kind == "hnsw":
         faiss_index.hnsw.efSearch = ef_search_for(faiss_index.ntotal)
-    boundaries, boundary_vectors = _read_boundaries(build)
+    training, training_vectors = _read_training(build)
     return KnowledgeIndex(
         build,
         manifest,
         {e.key: e for e in entries},
         rows,
         faiss_index,
-        boundaries,
-        boundary_vectors,
+        training,
+        training_vectors,
         TopicClassifier.load(build),
     )

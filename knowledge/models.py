@@ -46,6 +46,8 @@ class Entry(BaseModel):
     summary: str = Field(min_length=10, max_length=500)
     sources: list[Source] = Field(min_length=1, max_length=10)
     checked: date
+    # Time-sensitive facts (amounts, rules in transition) are re-checked by this date; the validator warns after it.
+    review_by: date | None = None
     region: str = Field(pattern=REGION.pattern)
     translation: Translation
     related: list[str] = Field(default_factory=list, max_length=5)

@@ -7,8 +7,10 @@ The score of an entry is ``(1 - w) * dense + w * lexical`` where
 - lexical is the entry's BM25 score in the user's locale, squashed to [0, 1) by ``s / (s + lexical_half)``.
 Whether the best entry really answers the question is a separate, calibrated decision: a logistic model over
 a few generic signals (``FEATURES``: best dense and lexical scores, their margins over the runner-up, whether
-dense and lexical search agree, the fused score, how much of the question the entry covers) gives the
-probability that the question is in scope; below ``answer_threshold`` Lotse abstains. The ranking parameters,
+dense and lexical search agree, the fused score, how much of the question the entry covers, how sure the
+classifier is, and how likely it finds "none of the topics") gives the probability that the question is in
+scope; below ``answer_threshold`` Lotse abstains. Independently, a question whose nearest entry text is less
+similar than ``relevance_floor`` is never answered. The ranking parameters,
 the model and the threshold are tuned on the development sets (``make tune``) and stored in
 ``knowledge/search.yaml``.
 """
@@ -42,11 +44,15 @@ class SearchParams:
     classifier_weight: float = 0.5  # share of the topic classifier in the dense part
     cross_locale_penalty: float = 0.0
     answer_threshold: float = 0.5  # probability of being in scope below which Lotse abstains
-    abstention_weights: tuple[float, ...] = (0.0,) * 5 + (12.0,) + (0.0,) * 6  # one per FEATURES
+    abstention_weights: tuple[float, ...] = (0.0,) * 5 + (12.0,) + (0.0,) * 4  # one per FEATURES
     abstention_bias: float = -6.0
+    relevance_floor: float = 0.0  # cosine below which no entry can fit, whatever the other signals say
     ambiguity_margin: float = 0.02
     local_margin: float = 0.1
     candidates: int = 256
+    # The labelled questions (``Manifest.training``) the abstention model was fitted with; the classifier that
+    # produces its signals is trained on them, so a build from other ones needs ``make tune``.
+    fitted_on: str = ""
 
     @classmethod
     def load(cls, path: Path = PARAMS_FILE) -> SearchParams:
@@ -55,20 +61,23 @@ class SearchParams:
         data = yaml.safe_load(path.read_text()) or {}
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.get("params", data).items() if k in known}
-        if "abstention_weights" in values:
-            values["abstention_weights"] = tuple(float(w) for w in values["abstention_weights"])
+        weights = values.get("abstention_weights")
+        if isinstance(weights, dict):  # named: {feature: weight}; a feature the file lacks weighs nothing
+            values["abstention_weights"] = tuple(float(weights.get(name, 0.0)) for name in FEATURES)
+        elif weights is not None:
+            values["abstention_weights"] = tuple(float(w) for w in weights)
         return cls(**values)
 
     def save(self, path: Path, comment: str = "") -> None:
         header = "".join(f"# {line}\n" for line in comment.splitlines())
         data = asdict(self)
-        data["abstention_weights"] = [round(float(w), 6) for w in self.abstention_weights]
-        path.write_text(header + yaml.safe_dump({"params": data}, sort_keys=False))
+        data["abstention_weights"] = {n: round(float(w), 6) for n, w in zip(FEATURES, self.abstention_weights)}
+        path.write_text(header + yaml.safe_dump({"params": data}, sort_keys=False, allow_unicode=True))
 
 
-# Signals for the answer/abstain decision; none depends on a topic or a language. ``boundary_*`` compare the
-# question with the known uncovered subjects (``knowledge.boundaries``): the cosine of the nearest boundary
-# question, how much closer the best entry is, and the probability the classifier gives all boundary subjects.
+# Signals for the answer/abstain decision; none depends on a topic or a language. None rewards distance from a
+# known uncovered subject either: ``outside_probability`` is what the classifier gives all the "none of the
+# topics" classes together (``knowledge.boundaries``), which cover far, local, everyday, near and chatter.
 FEATURES = (
     "dense_top",
     "dense_margin",
@@ -79,9 +88,7 @@ FEATURES = (
     "fused_margin",
     "coverage",
     "classifier_top",
-    "boundary_top",
-    "boundary_margin",
-    "boundary_probability",
+    "outside_probability",
 )
 
 
@@ -134,15 +141,15 @@ class Searcher:
         self._topics = {entry_id: _topic_of(entry_id, self._versions) for entry_id in self._versions}
 
     # -- pieces, public so that evaluation can measure each part -------------------------------------
-    def dense_scores(self, query_vector: np.ndarray, locale: str) -> dict[str, float]:
+    def dense_scores(self, query_vector: np.ndarray, locale: str, params: SearchParams) -> dict[str, float]:
         """Best chunk score per entry (other locales' chunks count too, minus a small penalty)."""
-        scores, ids = self.index.search_vectors(query_vector, self.params.candidates)
+        scores, ids = self.index.search_vectors(query_vector, params.candidates)
         best: dict[str, float] = {}
         for score, row_id in zip(scores, ids):
             if row_id < 0:
                 continue
             row = self.index.rows[row_id]
-            value = float(score) - (0.0 if row.locale == locale else self.params.cross_locale_penalty)
+            value = float(score) - (0.0 if row.locale == locale else params.cross_locale_penalty)
             if value > best.get(row.entry_id, -1.0):
                 best[row.entry_id] = value
         return best
@@ -187,20 +194,34 @@ class Searcher:
         tenant: Tenant | None = None,
         k: int = 5,
         query_vector: np.ndarray | None = None,
+        params: SearchParams | None = None,  # evaluation and tuning try other parameters without sharing them
     ) -> SearchResult:
-        p = self.params
+        p = params or self.params
         if query_vector is None:
             query_vector = self.embedder.encode_queries([query])[0]
-        dense = self.dense_scores(query_vector, locale)
-        lexical = self.lexical_scores(query, locale)
-        classifier, boundaries = self.classify(query_vector)
+        return self.decide(self.gather(query, locale, query_vector, p), tenant, k, p)
 
+    def gather(self, query: str, locale: str, query_vector: np.ndarray, params: SearchParams) -> Evidence:
+        """Everything the search knows about the question before it weighs anything."""
+        classifier, outside = self.classify(query_vector)
+        return Evidence(
+            query,
+            locale,
+            self.dense_scores(query_vector, locale, params),
+            self.lexical_scores(query, locale),
+            classifier,
+            outside,
+        )
+
+    def decide(self, evidence: Evidence, tenant: Tenant | None, k: int, params: SearchParams) -> SearchResult:
+        """Fuse the evidence into a ranking and decide whether the best entry answers the question."""
+        p, dense, lexical, classifier = params, evidence.dense, evidence.lexical, evidence.classifier
         hits: dict[str, Hit] = {}
         span = max(p.dense_ceiling - p.dense_floor, 1e-6)
         weight = p.classifier_weight if classifier else 0.0
         likely = {entry_id for entry_id, probability in classifier.items() if probability >= 0.01}
         for entry_id in set(dense) | set(lexical) | likely:
-            found = self.version(entry_id, locale)
+            found = self.version(entry_id, evidence.locale)
             if found is None or not _visible(found[0], tenant):
                 continue
             d = min(max((dense.get(entry_id, p.dense_floor) - p.dense_floor) / span, 0.0), 1.0)
@@ -213,17 +234,31 @@ class Searcher:
         ranked = _prefer_local(hits, tenant, p.local_margin)
         ranked.sort(key=lambda h: h.score, reverse=True)
         top = ranked[: max(k, 2)]
-        coverage = self.lexical.coverage(query, top[0].entry.key) if top else 0.0
-        boundary_score, _ = self.index.nearest_boundary(query_vector)
+        coverage = self.lexical.coverage(evidence.query, top[0].entry.key) if top else 0.0
         classifier_top = max(classifier.values(), default=0.0)
-        boundary_probability = sum(boundaries.values())
-        features = signals(dense, lexical, top, coverage, classifier_top, boundary_score, boundary_probability)
+        outside_probability = sum(evidence.outside.values())
+        features = signals(dense, lexical, top, coverage, classifier_top, outside_probability)
         confidence = in_scope_probability(features, p) if top else 0.0
-        answerable = bool(top) and confidence >= p.answer_threshold
+        relevant = max(dense.values(), default=0.0) >= p.relevance_floor
+        answerable = bool(top) and relevant and confidence >= p.answer_threshold
         ambiguous = answerable and len(top) > 1 and top[0].score - top[1].score < p.ambiguity_margin
-        belongs_to_boundary = not answerable and boundary_probability > classifier_top
-        subject = max(boundaries, key=boundaries.__getitem__) if belongs_to_boundary else None
-        return SearchResult(query, locale, top[:k], answerable, ambiguous, confidence, features, subject)
+        belongs_outside = not answerable and outside_probability > classifier_top
+        subject = max(evidence.outside, key=evidence.outside.__getitem__) if belongs_outside else None
+        return SearchResult(
+            evidence.query, evidence.locale, top[:k], answerable, ambiguous, confidence, features, subject
+        )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Per-entry scores of each part of the search for one question, before any weighting."""
+
+    query: str
+    locale: str
+    dense: dict[str, float]  # best chunk cosine per entry id
+    lexical: dict[str, float]  # BM25 per entry id, in the question's locale
+    classifier: dict[str, float]  # topic probability per entry id
+    outside: dict[str, float]  # probability per boundary subject and out-of-scope class
 
 
 def _top_two(scores: dict[str, float]) -> tuple[str | None, float, float]:
@@ -240,8 +275,7 @@ def signals(
     ranked: list[Hit],
     coverage: float,
     classifier_top: float = 0.0,
-    boundary: float = 0.0,
-    boundary_probability: float = 0.0,
+    outside_probability: float = 0.0,
 ) -> tuple[float, ...]:
     """The feature vector of ``FEATURES`` for one query."""
     dense_id, dense_top, dense_second = _top_two(dense)
@@ -258,9 +292,7 @@ def signals(
         fused_top - fused_second,
         coverage,
         classifier_top,
-        boundary,
-        dense_top - boundary,
-        boundary_probability,
+        outside_probability,
     )
 
 

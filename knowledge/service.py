@@ -83,6 +83,8 @@ class KnowledgeService:
                 self.error = f"index {build.name} not loaded: {exc}"
                 log.exception("index reload failed")
                 return False
+            if searcher.params.fitted_on and searcher.params.fitted_on != index.manifest.training:
+                log.warning("knowledge/search.yaml was tuned with other labelled questions than this build: make tune")
             self._snapshot = Snapshot(searcher, str(index.path))
             self.error = None
             self.reload_tenants()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -79,6 +80,12 @@ class Tenant(BaseModel):
 
     def allows_origin(self, origin: str | None) -> bool:
         return origin is None or "*" in self.origins or origin.rstrip("/") in self.origins
+
+
+def find_tenant(tenants: Mapping[str, Tenant], tenant_id: str | None, default_id: str) -> Tenant | None:
+    """The one tenant lookup: the tenant ``tenant_id`` names, the default tenant when it names none, None when
+    the id is unknown (the API answers 404; the bot falls back to the default tenant, see bot/context.py)."""
+    return tenants.get(tenant_id or default_id)
 
 
 def load_tenants(tenants_dir: Path) -> tuple[dict[str, Tenant], list[Problem]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 
 # Arabic and Persian letters that people use interchangeably on phone keyboards.
 _ARABIC_FOLD = str.maketrans(
@@ -66,3 +67,25 @@ def clean_message(text: str) -> str:
     """Normalise user input: NFC, no control or zero-width characters, collapsed whitespace."""
     text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
     return re.sub(r"\s+", " ", text).strip()
+
+
+# "as of <month> <year>" in the languages whose entries are written first; translations carry the same dates.
+_AS_OF = {
+    "de": r"\bStand:?\s+(?:vo[mn]\s+)?(\w+)\s+(\d{4})",
+    "en": r"\bas (?:of|at)\s+(\w+)\s+(\d{4})",
+}
+
+
+def as_of_dates(body: str, locale: str) -> list[date]:
+    """The months that ``body`` says its facts refer to ("as of January 2026"), for the stale-date check."""
+    from babel.dates import get_month_names
+
+    pattern = _AS_OF.get(locale)
+    if pattern is None:
+        return []
+    months = {name.casefold(): number for number, name in get_month_names("wide", locale=locale).items()}
+    found = []
+    for month, year in re.findall(pattern, body, flags=re.IGNORECASE):
+        if month.casefold() in months:
+            found.append(date(int(year), months[month.casefold()], 1))
+    return found

@@ -7,11 +7,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from knowledge import readability
-from knowledge.boundaries import Boundaries, load_boundaries
+from knowledge.boundaries import EMPTY, TrainingSet, combine, load_boundaries, load_topic_questions
 from knowledge.loader import LoadedFile, load_all, load_catalogue
 from knowledge.models import Catalogue, Entry
 from knowledge.problems import Problem, error, warning
 from knowledge.tenants import Tenant, load_tenants
+from knowledge.text import as_of_dates
 
 STALE_AFTER = timedelta(days=365)
 
@@ -109,6 +110,23 @@ OFFICIAL_HOSTS = (
     "duesseldorf.de",
     "nuernberg.de",
     "verwaltung.bund.de",
+    # Federal bodies and public-law services cited by the v2 topics (December 2026).
+    "auswaertiges-amt.de",  # Federal Foreign Office
+    "diplo.de",  # German missions abroad
+    "bundesfinanzministerium.de",  # Federal Ministry of Finance
+    "elster.de",  # the tax administration's online portal
+    "rundfunkbeitrag.de",  # the state broadcasters' public-law fee service
+    "familienportal.de",  # the federal family ministry's portal
+    "regenbogenportal.de",  # the federal family ministry's portal on sexual and gender diversity
+    "bpb.de",  # Federal Agency for Civic Education
+    "umweltbundesamt.de",  # Federal Environment Agency
+    "bundestag.de",  # the federal parliament
+    "bundespolizei.de",  # Federal Police
+    "fruehehilfen.de",  # National Centre for Early Help (federal)
+    "geburt-vertraulich.de",  # the federal family ministry's portal on confidential birth
+    "mainz.de",
+    "essen.de",
+    "gelsenkirchen.de",
 )
 
 
@@ -123,7 +141,7 @@ class Report:
     coverage: dict[str, dict[str, bool]]
     tenants: dict[str, Tenant] = field(default_factory=dict)
     files: list[LoadedFile] = field(default_factory=list)
-    boundaries: Boundaries = field(default_factory=lambda: Boundaries([], ""))
+    training: TrainingSet = EMPTY  # topic questions and boundaries (``knowledge.boundaries``)
 
     @property
     def errors(self) -> list[Problem]:
@@ -158,6 +176,13 @@ def _entry_problems(
         found.append(error(path, f"checked date {entry.checked} is in the future", 1, "checked"))
     elif today - entry.checked > STALE_AFTER:
         found.append(warning(path, f"facts last checked {entry.checked}: older than 12 months", 1, "stale"))
+    if entry.review_by is not None and entry.review_by < today:
+        found.append(warning(path, f"review_by {entry.review_by} has passed: re-check the facts", 1, "review-due"))
+    for stated in as_of_dates(entry.body, entry.locale):
+        if stated < entry.checked.replace(day=1):
+            shown = stated.strftime("%Y-%m")
+            message = f"the text says 'as of' {shown}, older than checked {entry.checked}: update or re-date it"
+            found.append(warning(path, message, 1, "as-of"))
     for finding in readability.check(entry.body, entry.locale):
         found.append(warning(path, finding.message, loaded.body_line + finding.line_offset, "simple-language"))
     return found
@@ -202,7 +227,8 @@ def validate_dir(knowledge_dir: Path, today: date | None = None) -> Report:
     catalogue = load_catalogue(knowledge_dir / "catalogue.yaml")
     tenants, tenant_problems = load_tenants(knowledge_dir / "tenants")
     boundaries, boundary_problems = load_boundaries(knowledge_dir / "boundaries")
+    questions, question_problems = load_topic_questions(knowledge_dir / "questions", set(catalogue.topics))
     report = validate(load_all(knowledge_dir / "entries", knowledge_dir.parent), catalogue, tenants, today)
-    report.problems[:0] = tenant_problems + boundary_problems
-    report.boundaries = boundaries
+    report.problems[:0] = tenant_problems + boundary_problems + question_problems
+    report.training = combine(questions, boundaries)
     return report

@@ -72,7 +72,7 @@ def test_validator_reports_boundary_errors(tmp_path):
     (knowledge / "boundaries" / "de.yaml").write_text("locale: de\ntopics: {}\n", encoding="utf-8")
     report = validate_dir(knowledge)
     assert [p.path for p in report.errors] == ["boundaries/de.yaml"]
-    assert report.boundaries.questions and all(q.locale != "de" for q in report.boundaries.questions)
+    assert report.training.boundaries and all(q.locale != "de" for q in report.training.boundaries)
 
 
 def test_shipped_boundaries_cover_every_locale_with_the_same_subjects():

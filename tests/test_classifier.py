@@ -36,3 +36,20 @@ def test_one_entry_needs_no_classifier(tmp_path):
     vectors, labels = _clusters(["only"])
     assert TopicClassifier.fit(vectors, labels) is None
     assert TopicClassifier.load(tmp_path) is None
+
+
+def test_a_warm_start_from_the_previous_build_reaches_the_same_model():
+    """Incremental builds start from the last classifier; the optimum must not depend on where it started."""
+    vectors, labels = _clusters(["a", "b", "c", "d"])
+    previous = TopicClassifier.fit(vectors, labels)
+    changed = vectors.copy()
+    changed[0] += 0.05  # one example edited
+    cold = TopicClassifier.fit(changed, labels)
+    warm = TopicClassifier.fit(changed, labels, previous=previous)
+    assert warm.classes == cold.classes
+    for vector in vectors[::7]:
+        cold_p, warm_p = cold.probabilities(vector), warm.probabilities(vector)
+        assert max(abs(cold_p[c] - warm_p[c]) for c in cold.classes) < 1e-3
+    # A previous model with other classes is not used as a starting point.
+    other = TopicClassifier.fit(*_clusters(["a", "b", "x"]))
+    assert TopicClassifier.fit(changed, labels, previous=other).classes == cold.classes

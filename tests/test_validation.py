@@ -80,3 +80,32 @@ def test_the_shipped_knowledge_base_is_complete_and_valid():
     assert report.errors == [], "\n".join(map(str, report.errors[:10]))
     assert report.missing() == [], report.missing()[:10]
     assert {e.translation for e in report.entries if e.locale in ("de", "en")} <= {"original", "reviewed"}
+
+
+def test_review_due_and_stale_as_of_dates_are_warnings(tmp_path):
+    stale_body = "Der Mindestlohn ist 13,90 Euro (Stand: März 2026). Fragen Sie das Amt. " * 6
+    current_body = "Der Mindestlohn ist 13,90 Euro (Stand: November 2026). Fragen Sie das Amt. " * 6
+    entries = {
+        ("arrival.registration", "de"): entry_text(review_by="2026-11-01", body=stale_body),
+        ("kita.costs", "de"): entry_text("kita.costs", review_by="2027-01-31", body=current_body),
+    }
+    report = validate_dir(write_knowledge(tmp_path, entries), TODAY)
+    by_code = {(p.code, p.path.split("/")[-2]) for p in report.problems}
+    assert ("review-due", "arrival.registration") in by_code
+    assert ("as-of", "arrival.registration") in by_code
+    assert ("review-due", "kita.costs") not in by_code and ("as-of", "kita.costs") not in by_code
+    assert report.errors == []
+
+
+def test_topic_question_files_must_name_catalogue_topics(tmp_path):
+    knowledge = write_knowledge(tmp_path, {("arrival.registration", "de"): entry_text()})
+    (knowledge / "questions").mkdir()
+    (knowledge / "questions" / "de.yaml").write_text(
+        'locale: de\ntopics:\n  kita.costs: ["was kostet die kita im monat"]\n', encoding="utf-8"
+    )
+    (knowledge / "questions" / "en.yaml").write_text(
+        'locale: en\ntopics:\n  kita.nothing: ["what is this"]\n', encoding="utf-8"
+    )
+    report = validate_dir(knowledge, TODAY)
+    assert [(p.path, p.code) for p in report.errors] == [("questions/en.yaml", "unknown-topic")]
+    assert [(q.locale, q.label) for q in report.training.questions] == [("de", "kita.costs")]
