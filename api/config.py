@@ -1,4 +1,8 @@
-"""Typed settings of the API process, from ``LOTSE_*`` environment variables (documented in README.md)."""
+"""Typed settings of the API process, from ``LOTSE_*`` environment variables (documented in README.md).
+
+The settings both server processes share (knowledge paths, default tenant, index polling, logs) come from
+``bot.runtime.ServerSettings``.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ from functools import lru_cache
 
 from pydantic import Field, SecretStr
 
-from knowledge.config import KnowledgeSettings
+from bot.runtime import ServerSettings
 
 
-class Settings(KnowledgeSettings):
+class Settings(ServerSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     public_url: str = "http://127.0.0.1:8000"  # how browsers and messengers reach this app
@@ -18,9 +22,7 @@ class Settings(KnowledgeSettings):
     rasa_timeout_seconds: float = 10.0
     rasa_retries: int = Field(default=2, ge=0, le=5)
 
-    default_tenant: str = "demo"
     admin_token: SecretStr | None = None  # enables POST /api/v1/admin/reload
-    index_watch_seconds: float = Field(default=5.0, ge=0)  # 0 disables polling for new index builds
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     rate_limit_ip: str = "60/minute"
@@ -41,9 +43,6 @@ class Settings(KnowledgeSettings):
     messenger_backoff_seconds: float = Field(default=0.5, ge=0)  # doubles on every retry
     messenger_dedupe_seconds: float = Field(default=24 * 3600, gt=0)  # platforms redeliver for hours
     messenger_dedupe_size: int = Field(default=50_000, ge=100)
-
-    log_level: str = "INFO"
-    log_json: bool = True
 
 
 @lru_cache(maxsize=1)

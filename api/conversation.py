@@ -1,25 +1,28 @@
-"""One user turn, whatever the channel: pick the locale, ask Rasa, fall back to the knowledge search.
+"""One user turn, whatever the channel: resolve the turn's locale once, then ask Rasa, or, when Rasa is
+unreachable, answer from the knowledge search alone through the same replies the dialogue uses
+(``bot.replies``).
 
 Channels (web, Telegram, WhatsApp) build a ``Turn`` and render the ``TurnResult`` their own way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Literal
 
 import locales
 from api.rasa_client import RasaClient, RasaUnavailable
-from bot.messages import BotMessage, bot_message
-from knowledge import answers, langid
+from bot import texts
+from bot.context import Context
+from bot.language import resolve_locale
+from bot.messages import BotMessage, LocaleSource, TurnMetadata, bot_message
+from bot.replies import reply_without_dialogue
+from knowledge.feedback import FeedbackStore
 from knowledge.service import KnowledgeService
 from knowledge.tenants import Tenant
 
 log = logging.getLogger(__name__)
-
-LocaleSource = Literal["explicit", "detected", "channel", "default"]
-MIN_DETECTION_CHARS = 12  # shorter messages ("ok", "danke") are too short to switch language on
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,11 @@ class Turn:
     text: str
     tenant: Tenant
     locale: str | None = None  # chosen by the user (widget picker, API parameter)
-    locale_hint: str | None = None  # suggested by the channel (Telegram language_code)
+    locale_hint: str | None = None  # suggested by the channel (Telegram language_code, Accept-Language)
+
+    def resolve_locale(self) -> tuple[str, LocaleSource]:
+        """The locale for this turn and where it came from (bot/language.py decides)."""
+        return resolve_locale(self.text, self.tenant, requested=self.locale, hint=self.locale_hint)
 
 
 @dataclass
@@ -45,34 +52,20 @@ class TurnResult:
         return "degraded" if self.degraded else ("handover" if self.handover else "ok")
 
 
-def resolve_locale(turn: Turn) -> tuple[str, LocaleSource]:
-    """The locale for this turn and where it came from; the bot decides with the session's history."""
-    enabled = turn.tenant.locales
-    if turn.locale in enabled:
-        return turn.locale, "explicit"
-    if not turn.text.startswith("/") and len(turn.text) >= MIN_DETECTION_CHARS:
-        detected = langid.detect_locale(turn.text)
-        if detected in enabled:
-            return detected, "detected"
-    hint = locales.normalize_code(turn.locale_hint)
-    if hint in enabled:
-        return hint, "channel"
-    return turn.tenant.default_locale, "default"
-
-
 class Conversation:
-    def __init__(self, rasa: RasaClient, knowledge: KnowledgeService) -> None:
+    def __init__(self, rasa: RasaClient, knowledge: KnowledgeService, feedback: FeedbackStore | None = None) -> None:
         self.rasa = rasa
         self.knowledge = knowledge
+        self.feedback = feedback
 
     async def handle(self, turn: Turn) -> TurnResult:
-        locale, source = resolve_locale(turn)
-        metadata = {"locale": locale, "locale_source": source, "tenant": turn.tenant.id, "channel": turn.channel}
+        locale, source = turn.resolve_locale()
+        metadata = TurnMetadata(locale=locale, locale_source=source, tenant=turn.tenant.id, channel=turn.channel)
         try:
             messages = await self.rasa.send(turn.sender_id, turn.text, metadata)
         except RasaUnavailable as exc:
             log.warning("dialogue unavailable, answering from knowledge only", extra={"reason": str(exc)})
-            return self.knowledge_only(turn, locale)
+            return await self.knowledge_only(turn, locale)
         final_locale = next((m["locale"] for m in reversed(messages) if m.get("locale")), locale)
         return TurnResult(
             locale=final_locale if locales.is_supported(final_locale) else locale,
@@ -80,22 +73,9 @@ class Conversation:
             handover=any(m.get("handover") for m in messages),
         )
 
-    def knowledge_only(self, turn: Turn, locale: str) -> TurnResult:
-        """Without Rasa: answer informational questions straight from the knowledge search."""
-        notice = bot_message(answers.limited_service_text(locale), locale, kind="notice")
-        is_question = not turn.text.startswith("/") and self.knowledge.ready
-        result = self.knowledge.searcher.search(turn.text, locale, turn.tenant, k=3) if is_question else None
-        if result and result.answerable and result.best:
-            hit = result.best
-            message = bot_message(
-                answers.entry_text(hit.entry, locale, hit.fallback),
-                locale,
-                kind="answer",
-                sources=answers.entry_sources(hit.entry),
-                entry_id=hit.entry.id,
-            )
-            return TurnResult(locale, [notice, message], degraded=True)
-        text = answers.no_answer_with_contacts_text(turn.tenant, locale)
-        return TurnResult(
-            locale, [notice, bot_message(text, locale, kind="no_answer", handover=True)], handover=True, degraded=True
-        )
+    async def knowledge_only(self, turn: Turn, locale: str) -> TurnResult:
+        """Without Rasa: say that the service is limited, then reply as the dialogue's knowledge actions do."""
+        c = Context(locale, turn.tenant, self.knowledge, self.feedback, dialogue=False)
+        notice = bot_message(c.say(texts.LIMITED_SERVICE), locale, kind="notice")
+        messages = await asyncio.to_thread(reply_without_dialogue, c, turn.text)
+        return TurnResult(locale, [notice, *messages], handover=any(m.get("handover") for m in messages), degraded=True)

@@ -1,4 +1,5 @@
-"""FastAPI dependencies as ``Annotated`` aliases; routes stay thin."""
+"""FastAPI dependencies for resources and lookups, as ``Annotated`` aliases; routes stay thin. The guards
+(admin token, webhook signatures, tenant origin, rate limits) are in api/guards.py."""
 
 from __future__ import annotations
 
@@ -7,19 +8,15 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 import locales
-from api.config import Settings
 from api.errors import ApiError
 from api.state import AppState
+from knowledge import tenants
 from knowledge.service import KnowledgeService
 from knowledge.tenants import Tenant
 
 
 def get_state(request: Request) -> AppState:
     return request.app.state.lotse
-
-
-def get_settings(state: Annotated[AppState, Depends(get_state)]) -> Settings:
-    return state.settings
 
 
 def get_knowledge(state: Annotated[AppState, Depends(get_state)]) -> KnowledgeService:
@@ -34,16 +31,15 @@ def get_knowledge(state: Annotated[AppState, Depends(get_state)]) -> KnowledgeSe
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 KnowledgeDep = Annotated[KnowledgeService, Depends(get_knowledge)]
 
 
 def find_tenant(state: AppState, tenant_id: str | None) -> Tenant:
-    wanted = tenant_id or state.settings.default_tenant
-    tenant = state.knowledge.tenants.get(wanted)
-    if tenant is None:
-        raise ApiError(404, "unknown_tenant", f"Unknown tenant {wanted!r}.")
-    return tenant
+    """The API's side of the one tenant lookup (knowledge.tenants.find_tenant): an unknown tenant is a 404."""
+    found = tenants.find_tenant(state.knowledge.tenants, tenant_id, state.settings.default_tenant)
+    if found is None:
+        raise ApiError(404, "unknown_tenant", f"Unknown tenant {tenant_id or state.settings.default_tenant!r}.")
+    return found
 
 
 def check_locale(code: str | None, tenant: Tenant | None = None) -> str | None:

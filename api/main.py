@@ -10,15 +10,17 @@ import httpx
 from fastapi import FastAPI
 
 from api import errors
+from api.channels import open_messengers
 from api.config import Settings, get_settings
 from api.conversation import Conversation
-from api.observability import Metrics, MetricsMiddleware, configure_logging
+from api.observability import Metrics, MetricsMiddleware
 from api.rasa_client import RasaClient
 from api.routes import admin, chat, health, knowledge, meta, webhooks, widget
 from api.security import BodySizeLimit, RateLimits, TenantCORSMiddleware
 from api.state import AppState
+from bot.runtime import configure_logging, open_services
 from knowledge import langid
-from knowledge.service import KnowledgeService, reloading
+from knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
 
@@ -34,30 +36,30 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        service = knowledge_service or KnowledgeService(settings)
-        await asyncio.to_thread(service.reload_if_changed)
-        await asyncio.to_thread(langid.warm_up)
-        http = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.rasa_timeout_seconds, connect=2.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            transport=transport,
-        )
-        rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries)
-        app.state.lotse = AppState(
-            settings=settings,
-            knowledge=service,
-            http=http,
-            rasa=rasa,
-            conversation=Conversation(rasa, service),
-            limits=RateLimits(settings.rate_limit_ip, settings.rate_limit_session),
-            metrics=metrics,
-        )
-        log.info("Lotse API ready", extra={"url": settings.public_url, "index": service.build})
-        try:
-            async with reloading(service, settings.index_watch_seconds):
+        async with open_services(settings, knowledge_service) as services:
+            await asyncio.to_thread(langid.warm_up)
+            http = httpx.AsyncClient(
+                timeout=httpx.Timeout(settings.rasa_timeout_seconds, connect=2.0),
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                transport=transport,
+            )
+            rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries)
+            app.state.lotse = AppState(
+                settings=settings,
+                knowledge=services.knowledge,
+                feedback=services.feedback,
+                http=http,
+                rasa=rasa,
+                conversation=Conversation(rasa, services.knowledge, services.feedback),
+                limits=RateLimits(settings.rate_limit_ip, settings.rate_limit_session),
+                metrics=metrics,
+                messengers=open_messengers(settings, http),
+            )
+            log.info("Lotse API ready", extra={"url": settings.public_url, "index": services.knowledge.build})
+            try:
                 yield
-        finally:
-            await http.aclose()
+            finally:
+                await http.aclose()
 
     app = FastAPI(
         title="Lotse API",

@@ -1,14 +1,10 @@
-"""Prometheus metrics and JSON logs. Logs never contain message text or user identifiers."""
+"""Prometheus metrics by route template, and who may read them. (Logging is set up by bot.runtime.)"""
 
 from __future__ import annotations
 
-import logging
-import sys
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from pythonjsonlogger.json import JsonFormatter
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -63,21 +59,3 @@ class MetricsMiddleware:
             name = getattr(route, "path", "unmatched")
             self.metrics.requests.labels(name, scope.get("method", ""), str(status["code"])).inc()
             self.metrics.latency.labels(name).observe(time.perf_counter() - started)
-
-
-def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    if json_logs:
-        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "faiss", "sentence_transformers"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def is_loopback(request: Request) -> bool:
-    host = request.client.host if request.client else ""
-    return host in ("127.0.0.1", "::1", "localhost", "testclient")

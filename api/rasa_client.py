@@ -7,8 +7,10 @@ import logging
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
-from bot.messages import BotMessage
+from bot.messages import BotMessage, SourceJSON
+from knowledge.models import Source
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,9 @@ def parse_messages(raw: Any) -> list[BotMessage]:
             continue
         custom = item.get("custom")
         if isinstance(custom, dict) and isinstance(custom.get("text"), str):
-            messages.append(BotMessage(**{k: v for k, v in custom.items() if k in BotMessage.__annotations__}))
+            message = BotMessage(**{k: v for k, v in custom.items() if k in BotMessage.__annotations__})
+            message["sources"] = _valid_sources(custom.get("sources"))
+            messages.append(message)
         elif isinstance(item.get("text"), str):
             buttons = [
                 {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
@@ -36,6 +40,18 @@ def parse_messages(raw: Any) -> list[BotMessage]:
             ]
             messages.append(BotMessage(text=item["text"], buttons=buttons))
     return messages
+
+
+def _valid_sources(raw: Any) -> list[SourceJSON]:
+    """Only what is a ``Source`` (https link with a title) is shown as one."""
+    valid: list[SourceJSON] = []
+    for item in raw if isinstance(raw, list) else []:
+        try:
+            source = Source.model_validate(item)
+        except ValidationError:
+            continue
+        valid.append(SourceJSON(title=source.title, url=source.url))
+    return valid
 
 
 class RasaClient:

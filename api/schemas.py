@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from knowledge.models import Source
 from knowledge.text import clean_message
 
 SESSION_PATTERN = r"^[A-Za-z0-9_.:-]+$"
@@ -53,16 +54,12 @@ class Button(BaseModel):
     payload: str
 
 
-class SourceLink(BaseModel):
-    title: str
-    url: str
-
-
 class ChatMessage(BaseModel):
     text: str
     buttons: list[Button] = Field(default_factory=list)
-    sources: list[SourceLink] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
     entry_id: str | None = None
+    checked: date | None = Field(default=None, description="When the entry's facts were last checked.")
 
 
 class ChatResponse(BaseModel):
@@ -98,7 +95,7 @@ class EntryResponse(BaseModel):
     title: str
     body: str
     summary: str
-    sources: list[SourceLink]
+    sources: list[Source]
     checked: date
     translation: Literal["original", "machine", "reviewed"]
     related: list[str]

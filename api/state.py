@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
+from api.channels import Messengers
 from api.config import Settings
 from api.conversation import Conversation
 from api.observability import Metrics
 from api.rasa_client import RasaClient
 from api.security import RateLimits
+from knowledge.feedback import FeedbackStore
 from knowledge.service import KnowledgeService
 
 
@@ -18,8 +21,15 @@ from knowledge.service import KnowledgeService
 class AppState:
     settings: Settings
     knowledge: KnowledgeService
+    feedback: FeedbackStore
     http: httpx.AsyncClient
     rasa: RasaClient
     conversation: Conversation
     limits: RateLimits
     metrics: Metrics
+    messengers: Messengers
+
+    @property
+    def build_name(self) -> str | None:
+        """The loaded index build's folder name (``20261202T122956809660``), for operators."""
+        return Path(self.knowledge.build).name if self.knowledge.build else None

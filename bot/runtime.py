@@ -1,16 +1,51 @@
-"""Shared services of the action server process (set once at startup by bot/server.py).
+"""What a server process holds, for both of them (the API and the action server): the settings base, logging,
+and the long-lived services (knowledge engine and feedback store) opened and closed by ``open_services``.
 
-Rasa SDK creates action objects itself, without arguments; this module is how they reach the knowledge
-engine and the feedback store that the server opened.
+Rasa SDK creates action objects itself, without arguments; ``install``/``services`` is how they reach the
+services the action server opened.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from pydantic import Field
+from pythonjsonlogger.json import JsonFormatter
+
+from knowledge.config import KnowledgeSettings
 from knowledge.feedback import FeedbackStore
-from knowledge.service import KnowledgeService
-from knowledge.tenants import Tenant
+from knowledge.service import KnowledgeService, reloading
+
+__all__ = ["ServerSettings", "Services", "configure_logging", "install", "open_services", "services"]
+
+
+class ServerSettings(KnowledgeSettings):
+    """Settings both server processes read (``LOTSE_*``); each process adds its own (api/config.py,
+    bot/server.py)."""
+
+    default_tenant: str = "demo"
+    index_watch_seconds: float = Field(default=5.0, ge=0)  # 0 disables polling for new index builds
+    log_level: str = "INFO"
+    log_json: bool = True
+
+
+def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
+    """JSON logs on stdout (never message text or user identifiers: callers log outcomes only)."""
+    handler = logging.StreamHandler(sys.stdout)
+    if json_logs:
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "faiss", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @dataclass
@@ -19,15 +54,25 @@ class Services:
     feedback: FeedbackStore
     default_tenant: str
 
-    def tenant(self, tenant_id: str | None) -> Tenant | None:
-        tenants = self.knowledge.tenants
-        return tenants.get(tenant_id or "") or tenants.get(self.default_tenant)
+
+@asynccontextmanager
+async def open_services(settings: ServerSettings, knowledge: KnowledgeService | None = None) -> AsyncIterator[Services]:
+    """The knowledge service (loaded, then polled for new builds) and the feedback store (purged at the same
+    pace), for the lifespan of a server process. Tests pass a preloaded knowledge service."""
+    service = knowledge or KnowledgeService(settings)
+    await asyncio.to_thread(service.reload_if_changed)
+    feedback = FeedbackStore(settings.database_path, settings.feedback_retention_days)
+    try:
+        async with reloading(service, settings.index_watch_seconds, feedback.purge):
+            yield Services(knowledge=service, feedback=feedback, default_tenant=settings.default_tenant)
+    finally:
+        feedback.close()
 
 
 _services: Services | None = None
 
 
-def install(services: Services) -> None:
+def install(services: Services | None) -> None:
     global _services
     _services = services
 

@@ -6,7 +6,6 @@ environment (Python 3.11) and holds its own knowledge service and feedback store
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,21 +17,17 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
 from bot import runtime
-from bot.responses import context_from_tracker, render
-from knowledge.config import KnowledgeSettings
-from knowledge.feedback import FeedbackStore
-from knowledge.service import KnowledgeService, reloading
+from bot.context import context_for
+from bot.responses import render
+from bot.runtime import ServerSettings, configure_logging, open_services
+from knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
 
 
-class ActionServerSettings(KnowledgeSettings):
+class ActionServerSettings(ServerSettings):
     actions_host: str = "127.0.0.1"
     actions_port: int = Field(default=5055, ge=1, le=65535)
-    default_tenant: str = "demo"
-    index_watch_seconds: float = Field(default=5.0, ge=0)
-    log_level: str = "INFO"
-    log_json: bool = True
 
 
 def create_app(settings: ActionServerSettings | None = None, knowledge: KnowledgeService | None = None) -> FastAPI:
@@ -42,15 +37,9 @@ def create_app(settings: ActionServerSettings | None = None, knowledge: Knowledg
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        service = knowledge or KnowledgeService(settings)
-        await asyncio.to_thread(service.reload_if_changed)
-        feedback = FeedbackStore(settings.database_path, settings.feedback_retention_days)
-        runtime.install(runtime.Services(knowledge=service, feedback=feedback, default_tenant=settings.default_tenant))
-        try:
-            async with reloading(service, settings.index_watch_seconds, feedback.purge):
-                yield
-        finally:
-            feedback.close()
+        async with open_services(settings, knowledge) as services:
+            runtime.install(services)
+            yield
 
     app = FastAPI(title="Lotse action server (internal)", lifespan=lifespan, docs_url=None, redoc_url=None)
 
@@ -81,7 +70,8 @@ def create_app(settings: ActionServerSettings | None = None, knowledge: Knowledg
             body = await request.json()
         except ValueError:
             return JSONResponse({"error": "Invalid body request"}, status_code=400)
-        context = context_from_tracker(body.get("tracker") or {}, runtime.services())
+        tracker = body.get("tracker") or {}
+        context = context_for(tracker.get("slots") or {}, tracker.get("latest_message"), runtime.services())
         return JSONResponse({"custom": dict(render(str(body.get("response", "")), context))})
 
     return app
@@ -89,8 +79,6 @@ def create_app(settings: ActionServerSettings | None = None, knowledge: Knowledg
 
 def run() -> None:
     import uvicorn
-
-    from api.observability import configure_logging
 
     settings = ActionServerSettings()
     configure_logging(settings.log_level, settings.log_json)

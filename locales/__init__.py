@@ -2,7 +2,8 @@
 
 Message ids are plain English sentences, so a missing translation falls back to readable English
 (never to a key). Catalogs live in ``locales/<code>/LC_MESSAGES/messages.po`` and are compiled to
-``.mo`` by ``make locales`` (Babel).
+``.mo`` by ``make locales`` (Babel). The texts themselves are written in ``bot/texts.py``; which locale a turn
+gets is decided in ``bot/language.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,21 @@ from babel import Locale, negotiate_locale
 
 CATALOG_DIR = Path(__file__).parent
 DOMAIN = "messages"
+
+__all__ = [
+    "DEFAULT",
+    "SUPPORTED",
+    "LocaleInfo",
+    "N_",
+    "all_info",
+    "find_language_name",
+    "gettext_for",
+    "info",
+    "is_supported",
+    "negotiate",
+    "normalize_code",
+    "translations",
+]
 
 SUPPORTED: tuple[str, ...] = ("de", "en", "ar", "uk", "ru", "tr", "fa", "ro", "bg")
 DEFAULT = "de"

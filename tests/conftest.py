@@ -41,18 +41,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
 
 
 @pytest.fixture
-def app_clients():
-    """``make(settings, knowledge, handler)``: a TestClient (lifespan running) on an app whose outgoing HTTP
-    goes to ``handler``; all are closed after the test."""
+def upstreams():
+    """Rasa and the messenger platforms, faked behind one HTTP transport (tests/fakes.py)."""
+    from tests.fakes import Upstreams
+
+    return Upstreams()
+
+
+@pytest.fixture
+def app_clients(tmp_path: Path, upstreams):
+    """``make(knowledge, **settings)``: a TestClient (lifespan running) on an app whose outgoing HTTP goes to
+    ``upstreams`` and whose data (feedback, unanswered questions) goes to ``tmp_path``; closed after the test."""
     import httpx
     from fastapi.testclient import TestClient
 
     from api.main import create_app
+    from tests.fakes import api_settings
 
     clients: list[TestClient] = []
 
-    def make(settings, knowledge_service, handler) -> TestClient:
-        client = TestClient(create_app(settings, knowledge_service, transport=httpx.MockTransport(handler)))
+    def make(knowledge_service, **overrides) -> TestClient:
+        settings = api_settings(tmp_path / "data", **overrides)
+        client = TestClient(create_app(settings, knowledge_service, transport=httpx.MockTransport(upstreams.handler)))
         client.__enter__()
         clients.append(client)
         return client
@@ -60,6 +70,20 @@ def app_clients():
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def services(knowledge: KnowledgeService, tmp_path: Path):
+    """The action server's services (real knowledge, a feedback store in ``tmp_path``), installed for actions."""
+    from bot import runtime
+    from knowledge.feedback import FeedbackStore
+
+    feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
+    installed = runtime.Services(knowledge=knowledge, feedback=feedback, default_tenant="demo")
+    runtime.install(installed)
+    yield installed
+    runtime.install(None)
+    feedback.close()
 
 
 @pytest.fixture

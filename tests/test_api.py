@@ -2,110 +2,68 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from api.config import Settings
-from api.main import create_app
-
-
-class FakeRasa:
-    """Stands in for Rasa's REST channel; records what the API sent."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict] = []
-        self.reply: Callable[[dict], httpx.Response] = lambda body: httpx.Response(
-            200,
-            json=[
-                {
-                    "recipient_id": body["sender"],
-                    "custom": {
-                        "text": "Hallo!",
-                        "buttons": [],
-                        "sources": [],
-                        "entry_id": None,
-                        "locale": body["metadata"]["locale"],
-                        "handover": False,
-                    },
-                }
-            ],
-        )
-        self.alive = True
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host != "rasa.test":
-            return httpx.Response(404)
-        if request.method == "GET":
-            return httpx.Response(200 if self.alive else 503, text="Hello from Rasa")
-        body = json.loads(request.content)
-        self.calls.append(body)
-        return self.reply(body)
+from bot import texts
+from bot.language import resolve_locale
+from knowledge.tenants import Tenant
+from tests.fakes import Upstreams
 
 
 @pytest.fixture
-def rasa() -> FakeRasa:
-    return FakeRasa()
-
-
-def make_client(knowledge, rasa: FakeRasa, **overrides) -> TestClient:
-    settings = Settings(
-        rasa_url="http://rasa.test",
-        index_watch_seconds=0,
-        rasa_retries=0,
-        admin_token="secret-token",
-        log_json=False,
-        **overrides,
-    )
-    return TestClient(create_app(settings, knowledge, transport=httpx.MockTransport(rasa)))
+def make_client(app_clients, knowledge):
+    return lambda service=None, **overrides: app_clients(service or knowledge, admin_token="secret-token", **overrides)
 
 
 @pytest.fixture
-def client(knowledge, rasa):
-    with make_client(knowledge, rasa) as test_client:
-        yield test_client
+def client(make_client):
+    return make_client()
 
 
 def chat(client, **body):
     return client.post("/api/v1/chat", json={"session_id": "s1", **body})
 
 
-def test_chat_passes_locale_and_tenant_as_metadata(client, rasa):
+def test_chat_passes_locale_and_tenant_as_metadata(client, upstreams: Upstreams):
     response = chat(client, message="Hallo", locale="de")
     assert response.status_code == 200
     data = response.json()
     assert data["locale"] == "de" and data["messages"][0]["text"] == "Hallo!" and data["handover"] is False
-    (call,) = rasa.calls
+    (call,) = upstreams.rasa
     assert call["sender"] == "web:demo:s1" and call["message"] == "Hallo"
     assert call["metadata"] == {"locale": "de", "locale_source": "explicit", "tenant": "demo", "channel": "web"}
 
 
-def test_chat_detects_the_language_when_no_locale_is_given(client, rasa):
+def test_chat_detects_the_language_when_no_locale_is_given(client, upstreams: Upstreams):
     chat(client, message="كيف أسجل عنوان سكني الجديد؟")
-    assert rasa.calls[0]["metadata"]["locale"] == "ar"
-    assert rasa.calls[0]["metadata"]["locale_source"] == "detected"
+    assert upstreams.rasa[0]["metadata"]["locale"] == "ar"
+    assert upstreams.rasa[0]["metadata"]["locale_source"] == "detected"
 
 
-def test_browser_languages_are_a_hint_for_short_messages(client, rasa):
+def test_browser_languages_are_a_hint_for_short_messages(client, upstreams: Upstreams):
     """Too short to detect: the first supported language of Accept-Language, not just the first tag."""
     client.post(
         "/api/v1/chat",
         json={"session_id": "s2", "message": "Hallo"},
         headers={"accept-language": "fr-FR,fr;q=0.9,uk;q=0.8,en;q=0.5"},
     )
-    assert rasa.calls[-1]["metadata"]["locale"] == "uk"
-    assert rasa.calls[-1]["metadata"]["locale_source"] == "channel"
+    assert upstreams.rasa[-1]["metadata"]["locale"] == "uk"
+    assert upstreams.rasa[-1]["metadata"]["locale_source"] == "channel"
 
 
-def test_handover_and_locale_switch_come_from_the_bot(client, rasa):
-    rasa.reply = lambda body: httpx.Response(
-        200, json=[{"custom": {"text": "☎ …", "locale": "ar", "handover": True, "buttons": [], "sources": []}}]
-    )
+def test_handover_and_locale_switch_come_from_the_bot(client, upstreams: Upstreams):
+    upstreams.rasa_messages = [{"text": "☎ …", "locale": "ar", "handover": True, "buttons": [], "sources": []}]
     data = chat(client, message="أريد التحدث مع شخص", locale="en").json()
     assert data["handover"] is True and data["locale"] == "ar"
+
+
+def test_only_https_sources_from_the_bot_are_passed_on(client, upstreams: Upstreams):
+    sources = [{"title": "BAMF", "url": "https://www.bamf.de"}, {"title": "Old", "url": "http://x.de"}, "junk"]
+    upstreams.rasa_messages = [{"text": "Antwort", "locale": "de", "sources": sources, "checked": "2026-11-22"}]
+    (message,) = chat(client, message="Hallo", locale="de").json()["messages"]
+    assert message["sources"] == [{"title": "BAMF", "url": "https://www.bamf.de"}]
+    assert message["checked"] == "2026-11-22"
 
 
 @pytest.mark.parametrize(
@@ -153,17 +111,17 @@ def test_origin_must_be_allowed_by_the_tenant(client):
     assert "access-control-allow-origin" not in preflight.headers
 
 
-def test_rate_limit_per_session(knowledge, rasa):
-    with make_client(knowledge, rasa, rate_limit_session="3/minute") as limited:
-        statuses = [chat(limited, message="hi").status_code for _ in range(4)]
-        assert statuses == [200, 200, 200, 429]
-        response = chat(limited, message="hi")
-        assert response.headers["retry-after"].isdigit() and response.json()["error"]["code"] == "rate_limited"
-        assert chat(limited, message="hi", session_id="other").status_code == 200
+def test_rate_limit_per_session(make_client):
+    limited = make_client(rate_limit_session="3/minute")
+    statuses = [chat(limited, message="hi").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = chat(limited, message="hi")
+    assert response.headers["retry-after"].isdigit() and response.json()["error"]["code"] == "rate_limited"
+    assert chat(limited, message="hi", session_id="other").status_code == 200
 
 
-def test_rasa_down_answers_from_knowledge(client, rasa):
-    rasa.reply = lambda body: (_ for _ in ()).throw(httpx.ConnectError("refused"))
+def test_rasa_down_answers_from_knowledge(client, upstreams: Upstreams):
+    upstreams.rasa_down = True
     data = chat(client, message="Wie melde ich meine neue Wohnung an?", locale="de").json()
     assert data["degraded"] is True
     answer = next(m for m in data["messages"] if m["entry_id"])
@@ -172,8 +130,37 @@ def test_rasa_down_answers_from_knowledge(client, rasa):
     assert oos["degraded"] and oos["handover"] and not any(m["entry_id"] for m in oos["messages"])
 
 
-def test_rasa_error_status_is_degraded_not_500(client, rasa):
-    rasa.reply = lambda body: httpx.Response(500, text="boom")
+def test_rasa_down_replies_as_the_dialogue_does(client, upstreams: Upstreams):
+    """One compose for both paths: related topics and the feedback prompt, but no guided check to start."""
+    upstreams.rasa_down = True
+    notice, answer, prompt = chat(client, message="Wie melde ich meine neue Wohnung an?", locale="de").json()[
+        "messages"
+    ]
+    assert notice["text"] == texts.say("de", texts.LIMITED_SERVICE)
+    assert answer["checked"] and all(b["payload"].startswith("/ask_entry") for b in answer["buttons"])
+    assert prompt["text"] == texts.say("de", texts.DID_THIS_HELP)
+    assert [b["payload"] for b in prompt["buttons"]] == ["/feedback_helpful", "/feedback_unhelpful"]
+
+
+def test_rasa_down_understands_the_buttons_of_its_own_replies(client, upstreams: Upstreams):
+    upstreams.rasa_down = True
+    shown = chat(client, message='/ask_entry{"entry_id":"kita.costs"}', locale="de").json()["messages"]
+    assert shown[1]["entry_id"] == "kita.costs" and not any("/start_" in b["payload"] for b in shown[1]["buttons"])
+    sorry = chat(client, message="/feedback_unhelpful", locale="de").json()["messages"][1]
+    assert sorry["text"] == texts.say("de", texts.FEEDBACK_SORRY) and sorry["buttons"][0]["payload"] == "/ask_human"
+    person = chat(client, message="/ask_human", locale="de").json()
+    assert person["handover"] and "beratung@example.org" in person["messages"][1]["text"]
+
+
+def test_rasa_down_records_unanswered_questions(client, upstreams: Upstreams):
+    upstreams.rasa_down = True
+    assert chat(client, message="Wie hoch ist die Hundesteuer in Hamburg?", locale="de").json()["handover"]
+    recorded = client.app.state.lotse.feedback.unanswered()
+    assert [(g.locale, g.question) for g in recorded] == [("de", "Wie hoch ist die Hundesteuer in Hamburg?")]
+
+
+def test_rasa_error_status_is_degraded_not_500(client, upstreams: Upstreams):
+    upstreams.rasa_reply = lambda body: httpx.Response(500, text="boom")
     response = chat(client, message="kita kosten", locale="de")
     assert response.status_code == 200 and response.json()["degraded"] is True
 
@@ -186,6 +173,22 @@ def test_search(client):
     assert detected["locale"] == "ar"
     abstained = client.get("/api/v1/search", params={"q": "Rezept für Schokoladenkuchen", "locale": "de"}).json()
     assert abstained["answerable"] is False
+
+
+def test_search_decides_the_locale_as_the_chat_does(client):
+    """Detection needs 12 characters and an enabled locale; shorter questions get the tenant's default."""
+    assert client.get("/api/v1/search", params={"q": "kita"}).json()["locale"] == "de"
+    assert client.get("/api/v1/search", params={"q": "как записаться на курс"}).json()["locale"] == "ru"
+
+
+def test_one_locale_rule_for_every_channel():
+    tenant = Tenant(id="small", name={"de": "Klein"}, locales=["de", "ar"], default_locale="de")
+    assert resolve_locale("hi", tenant, requested="ar") == ("ar", "explicit")
+    assert resolve_locale("hi", tenant, requested="uk") == ("de", "default")
+    assert resolve_locale("كيف أسجل عنوان سكني الجديد؟", tenant) == ("ar", "detected")
+    assert resolve_locale("как записаться на курс немецкого", tenant) == ("de", "default")  # ru not enabled
+    assert resolve_locale("ok", tenant, hint="ar-SY") == ("ar", "channel")
+    assert resolve_locale("/affirm", tenant, hint="fr") == ("de", "default")
 
 
 @pytest.mark.parametrize(
@@ -230,25 +233,25 @@ def test_locales_tenants_and_texts(client):
     assert texts["rtl"] is True and texts["texts"]["send"]
 
 
-def test_health_readiness_and_metrics(client, rasa):
+def test_health_readiness_and_metrics(client, upstreams: Upstreams):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json()["status"] == "ready"
-    rasa.alive = False
+    upstreams.rasa_alive = False
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "degraded" and ready.json()["reasons"]
     metrics = client.get("/metrics")
     assert metrics.status_code == 200 and "lotse_http_requests_total" in metrics.text
 
 
-def test_not_ready_without_index(tmp_path, rasa):
+def test_not_ready_without_index(tmp_path, make_client):
     from knowledge.config import KnowledgeSettings
     from knowledge.service import KnowledgeService
 
     empty = KnowledgeService(KnowledgeSettings(index_dir=tmp_path))
     empty.reload_if_changed()
-    with make_client(empty, rasa) as no_index:
-        assert no_index.get("/readyz").status_code == 503
-        assert no_index.get("/api/v1/search", params={"q": "x"}).status_code == 503
+    no_index = make_client(empty)
+    assert no_index.get("/readyz").status_code == 503
+    assert no_index.get("/api/v1/search", params={"q": "x"}).status_code == 503
 
 
 def test_admin_reload_needs_the_token(client):

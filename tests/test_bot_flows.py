@@ -4,7 +4,7 @@ import pytest
 
 from bot.flows import kita, recognition
 from bot.flows.vocabulary import find_profession, find_state
-from bot.session import choose_locale
+from bot.language import session_locale
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def test_kita_outcomes_follow_the_law():
     assert "measles" in promised.text and promised.entries[0] == "kita.start"
     school = kita.assess(80, None, None, "en")
     assert "school" in school.text and school.entries[0] == "school.enrolment"
-    assert all(s["url"].startswith("https://www.gesetze-im-internet.de/sgb_8/") for s in baby.sources)
+    assert all(s.url.startswith("https://www.gesetze-im-internet.de/sgb_8/") for s in baby.sources)
 
 
 def test_recognition_outcomes():
@@ -87,13 +87,13 @@ def test_recognition_outcomes():
     assert "work.skilled-immigration" in it.entries
     unknown = recognition.assess(None, None, None, "en")
     assert "Recognition Finder" in unknown.text and recognition.FINDER_URL in unknown.text
-    assert all(s["url"].startswith("https://") for s in nurse.sources)
+    assert all(s.url.startswith("https://") for s in nurse.sources)
 
 
 def test_session_locale_rules():
-    assert choose_locale(None, {"locale": "ar", "locale_source": "default"}) == "ar"
-    assert choose_locale("uk", {"locale": "de", "locale_source": "default"}) == "uk"
-    assert choose_locale("uk", {"locale": "de", "locale_source": "channel"}) == "uk"
-    assert choose_locale("uk", {"locale": "de", "locale_source": "explicit"}) == "de"
-    assert choose_locale("uk", {"locale": "fa", "locale_source": "detected"}) == "fa"
-    assert choose_locale(None, {"locale": "xx", "locale_source": "explicit"}) == "de"
+    assert session_locale(None, {"locale": "ar", "locale_source": "default"}) == "ar"
+    assert session_locale("uk", {"locale": "de", "locale_source": "default"}) == "uk"
+    assert session_locale("uk", {"locale": "de", "locale_source": "channel"}) == "uk"
+    assert session_locale("uk", {"locale": "de", "locale_source": "explicit"}) == "de"
+    assert session_locale("uk", {"locale": "fa", "locale_source": "detected"}) == "fa"
+    assert session_locale(None, {"locale": "xx", "locale_source": "explicit"}) == "de"

@@ -5,7 +5,8 @@ import pytest
 from babel.messages.pofile import read_po
 
 import locales
-from bot.responses import RESPONSES, Context, render
+from bot.context import Context
+from bot.responses import RESPONSES, render
 
 CATALOGS = Path(locales.__file__).parent
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")

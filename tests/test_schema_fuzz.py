@@ -6,40 +6,31 @@ more examples:  LOTSE_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest tests/test_sc
 
 from __future__ import annotations
 
-import json
 import os
+import tempfile
+from pathlib import Path
 
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from api.config import Settings
 from api.main import create_app
 from knowledge.config import KnowledgeSettings
 from knowledge.service import KnowledgeService
+from tests.fakes import Upstreams, api_settings
 
 EXAMPLES = int(os.environ.get("LOTSE_FUZZ_EXAMPLES", "40"))
-
-
-def _rasa(request: httpx.Request) -> httpx.Response:
-    if request.method == "GET":
-        return httpx.Response(200, text="Hello from Rasa")
-    body = json.loads(request.content)
-    return httpx.Response(200, json=[{"custom": {"text": "ok", "locale": body["metadata"]["locale"]}}])
-
 
 _service = KnowledgeService(KnowledgeSettings())
 _service.reload_if_changed()
 app = create_app(
-    Settings(
-        rasa_url="http://rasa.test",
-        index_watch_seconds=0,
+    api_settings(
+        Path(tempfile.mkdtemp(prefix="lotse-fuzz-")),
         rate_limit_ip="100000/minute",
         rate_limit_session="100000/minute",
-        log_json=False,
     ),
     _service,
-    transport=httpx.MockTransport(_rasa),
+    transport=httpx.MockTransport(Upstreams().handler),
 )
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 
 import httpx
@@ -12,60 +11,14 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.channels import delivery, telegram
-from api.config import Settings, get_settings
-from knowledge import answers
+from api.config import get_settings
+from bot import texts
+from tests.fakes import Upstreams, wait_until
 
 TOKEN = "123456:TEST-token"
 SECRET = "s3cret-Token_1"
-RASA = "http://rasa.test"
 API = f"https://api.telegram.org/bot{TOKEN}"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-
-
-class Upstreams:
-    """Rasa and the Bot API behind one mock transport; every request is recorded."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.rasa_messages: list[dict] = [{"text": "Hello!", "locale": "en"}]
-        self.rasa_down = False
-        self.telegram_answers: list[httpx.Response] = []  # given before the default "ok"
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if request.url.host == "rasa.test":
-            if self.rasa_down:
-                raise httpx.ConnectError("connection refused", request=request)
-            return httpx.Response(200, json=[{"recipient_id": "x", "custom": m} for m in self.rasa_messages])
-        if request.url.host == "api.telegram.org":
-            if self.telegram_answers:
-                return self.telegram_answers.pop(0)
-            return httpx.Response(200, json={"ok": True, "result": True})
-        raise AssertionError(f"unexpected request to {request.url.host}")
-
-    def calls(self, method: str) -> list[dict]:
-        return [
-            json.loads(r.content)
-            for r in self.requests
-            if r.url.host == "api.telegram.org" and r.url.path.endswith(f"/{method}")
-        ]
-
-    @property
-    def sent(self) -> list[dict]:
-        return self.calls("sendMessage")
-
-    @property
-    def rasa(self) -> list[dict]:
-        return [json.loads(r.content) for r in self.requests if r.url.host == "rasa.test"]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Replies are sent in the background: poll for them instead of sleeping a fixed time."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("background work did not finish in time")
-        time.sleep(0.005)
 
 
 def update(update_id: int = 1, text: str = "Hallo", chat_id: int = 42, language: str | None = "de") -> dict:
@@ -98,25 +51,10 @@ def callback(data: str, update_id: int = 2, chat_id: int = 42, language: str = "
 
 
 @pytest.fixture
-def upstreams() -> Upstreams:
-    return Upstreams()
-
-
-def make_settings(**overrides) -> Settings:
-    values = dict(
-        rasa_url=RASA,
-        rasa_retries=0,
-        index_watch_seconds=0,
-        telegram_bot_token=TOKEN,
-        telegram_secret_token=SECRET,
-        messenger_backoff_seconds=0.01,
-    )
-    return Settings(**(values | overrides))
-
-
-@pytest.fixture
 def make_client(app_clients, knowledge, upstreams: Upstreams, sleeps) -> Callable[..., TestClient]:
-    return lambda **overrides: app_clients(make_settings(**overrides), knowledge, upstreams.handler)
+    upstreams.rasa_messages = [{"text": "Hello!", "locale": "en"}]
+    settings = dict(telegram_bot_token=TOKEN, telegram_secret_token=SECRET, messenger_backoff_seconds=0.01)
+    return lambda **overrides: app_clients(knowledge, **(settings | overrides))
 
 
 @pytest.fixture
@@ -291,9 +229,11 @@ def test_voice_message_gets_a_polite_answer(client: TestClient, upstreams: Upstr
 def test_rasa_down_still_answers_from_knowledge(client: TestClient, upstreams: Upstreams, knowledge) -> None:
     upstreams.rasa_down = True
     post(client, update(text="Wie melde ich meine neue Wohnung an?", language="de"))
-    wait_until(lambda: len(upstreams.sent) == 2)
-    notice, answer = (m["text"] for m in upstreams.sent)
-    assert notice == answers.limited_service_text("de")
+    wait_until(lambda: len(upstreams.sent) == 3)
+    notice, answer, prompt = upstreams.sent
+    notice, answer = notice["text"], answer["text"]
+    assert notice == texts.say("de", texts.LIMITED_SERVICE)
+    assert prompt["text"] == texts.say("de", texts.DID_THIS_HELP) and prompt["reply_markup"]["inline_keyboard"]
     title = knowledge.searcher.search(
         "Wie melde ich meine neue Wohnung an?", "de", knowledge.tenants["demo"], k=1
     ).best.entry.title
@@ -308,7 +248,7 @@ def test_unexpected_error_sends_try_again_in_the_users_language(client: TestClie
     client.app.state.lotse.conversation.handle = broken
     post(client, update(text="hi", language="uk"))
     wait_until(lambda: len(upstreams.sent) == 1)
-    assert upstreams.sent[0]["text"] == answers.try_again_text("uk")
+    assert upstreams.sent[0]["text"] == texts.say("uk", texts.TRY_AGAIN)
 
 
 def test_rate_limit_answers_politely_once_without_rasa(make_client, upstreams: Upstreams) -> None:
@@ -317,13 +257,11 @@ def test_rate_limit_answers_politely_once_without_rasa(make_client, upstreams: U
         post(client, update(update_id=update_id, language="en"))
     wait_until(lambda: len(upstreams.sent) == 3)
     assert len(upstreams.rasa) == 2
-    assert [m["text"] for m in upstreams.sent].count(
-        "You are sending messages very quickly. Please wait a minute, then write again."
-    ) == 1
+    assert [m["text"] for m in upstreams.sent].count(texts.say("en", texts.RATE_LIMITED)) == 1
 
 
 def test_sending_is_retried_after_429(client: TestClient, upstreams: Upstreams, sleeps: list[float]) -> None:
-    upstreams.telegram_answers = [
+    upstreams.platform_answers = [
         httpx.Response(200, json={"ok": True, "result": True}),  # sendChatAction
         httpx.Response(
             429,
@@ -342,7 +280,7 @@ def test_sending_is_retried_after_429(client: TestClient, upstreams: Upstreams, 
 
 
 def test_server_errors_are_retried_then_given_up(client: TestClient, upstreams: Upstreams, sleeps: list[float]) -> None:
-    upstreams.telegram_answers = [httpx.Response(200, json={"ok": True, "result": True})] + [
+    upstreams.platform_answers = [httpx.Response(200, json={"ok": True, "result": True})] + [
         httpx.Response(502, text="Bad Gateway") for _ in range(4)
     ]
     assert post(client, update()).status_code == 200
@@ -352,7 +290,7 @@ def test_server_errors_are_retried_then_given_up(client: TestClient, upstreams: 
 
 def test_refused_markup_is_resent_as_plain_text(client: TestClient, upstreams: Upstreams) -> None:
     upstreams.rasa_messages = [{"text": "**Bold** & co", "locale": "en"}]
-    upstreams.telegram_answers = [
+    upstreams.platform_answers = [
         httpx.Response(200, json={"ok": True, "result": True}),
         httpx.Response(
             400,
@@ -436,7 +374,7 @@ def test_logs_hold_no_message_text_or_user_ids(
     client: TestClient, upstreams: Upstreams, caplog: pytest.LogCaptureFixture
 ) -> None:
     secret_text = "Mein Name ist Erika Mustermann"
-    upstreams.telegram_answers = [
+    upstreams.platform_answers = [
         httpx.Response(200, json={"ok": True, "result": True}),
         httpx.Response(
             403, json={"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}

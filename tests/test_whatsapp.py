@@ -5,63 +5,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import Callable
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.channels import delivery
-from api.config import Settings
-from knowledge import answers
+from bot import texts
+from tests.fakes import Upstreams, wait_until
 
-RASA = "http://rasa.test"
 APP_SECRET = "app-secret"
 VERIFY_TOKEN = "verify-me"
 ACCESS_TOKEN = "EAAG-test"
 PHONE_ID = "1098765432"
 WA_ID = "4915112345678"
 MESSAGES_URL = f"https://graph.facebook.com/v21.0/{PHONE_ID}/messages"
-
-
-class Upstreams:
-    """Rasa and the Graph API behind one mock transport; every request is recorded."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.rasa_messages: list[dict] = [{"text": "Hallo!", "locale": "de"}]
-        self.rasa_down = False
-        self.graph_answers: list[httpx.Response] = []  # given before the default success
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if request.url.host == "rasa.test":
-            if self.rasa_down:
-                raise httpx.ConnectError("connection refused", request=request)
-            return httpx.Response(200, json=[{"recipient_id": "x", "custom": m} for m in self.rasa_messages])
-        if request.url.host == "graph.facebook.com":
-            if self.graph_answers:
-                return self.graph_answers.pop(0)
-            return httpx.Response(200, json={"messaging_product": "whatsapp", "messages": [{"id": "wamid.out"}]})
-        raise AssertionError(f"unexpected request to {request.url.host}")
-
-    @property
-    def sent(self) -> list[dict]:
-        return [json.loads(r.content) for r in self.requests if r.url.host == "graph.facebook.com"]
-
-    @property
-    def rasa(self) -> list[dict]:
-        return [json.loads(r.content) for r in self.requests if r.url.host == "rasa.test"]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Replies are sent in the background: poll for them instead of sleeping a fixed time."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("background work did not finish in time")
-        time.sleep(0.005)
 
 
 def notification(*messages: dict, statuses: list | None = None, phone_id: str = PHONE_ID) -> dict:
@@ -100,27 +58,16 @@ def signed(body: bytes, secret: str = APP_SECRET) -> dict:
 
 
 @pytest.fixture
-def upstreams() -> Upstreams:
-    return Upstreams()
-
-
-def make_settings(**overrides) -> Settings:
-    values = dict(
-        rasa_url=RASA,
-        rasa_retries=0,
-        index_watch_seconds=0,
+def make_client(app_clients, knowledge, upstreams: Upstreams, sleeps) -> Callable[..., TestClient]:
+    upstreams.rasa_messages = [{"text": "Hallo!", "locale": "de"}]
+    settings = dict(
         whatsapp_access_token=ACCESS_TOKEN,
         whatsapp_app_secret=APP_SECRET,
         whatsapp_verify_token=VERIFY_TOKEN,
         whatsapp_phone_number_id=PHONE_ID,
         messenger_backoff_seconds=0.01,
     )
-    return Settings(**(values | overrides))
-
-
-@pytest.fixture
-def make_client(app_clients, knowledge, upstreams: Upstreams, sleeps) -> Callable[..., TestClient]:
-    return lambda **overrides: app_clients(make_settings(**overrides), knowledge, upstreams.handler)
+    return lambda **overrides: app_clients(knowledge, **(settings | overrides))
 
 
 @pytest.fixture
@@ -303,7 +250,9 @@ def test_long_text_goes_first_then_the_buttons_with_a_prompt(client: TestClient,
     first, second = upstreams.sent
     assert first["type"] == "text" and len(first["text"]["body"]) > 1024
     assert "https://www.bmi.bund.de/x" in first["text"]["body"]
-    assert second["type"] == "interactive" and second["interactive"]["body"]["text"] == delivery.choose_text("de")
+    assert second["type"] == "interactive" and second["interactive"]["body"]["text"] == texts.say(
+        "de", texts.PLEASE_CHOOSE
+    )
 
 
 def test_very_long_text_is_split_under_the_limit(client: TestClient, upstreams: Upstreams) -> None:
@@ -340,23 +289,26 @@ def test_image_gets_a_polite_answer(client: TestClient, upstreams: Upstreams) ->
     wait_until(lambda: len(upstreams.sent) == 1)
     assert upstreams.rasa == []
     # In the tenant's default language: WhatsApp says nothing about the user's language.
-    assert upstreams.sent[0]["text"]["body"] == delivery.unsupported_text("de")
+    assert upstreams.sent[0]["text"]["body"] == texts.say("de", texts.TEXT_ONLY)
 
 
 # --- failures ------------------------------------------------------------------------------------------------
 
 
 def test_rasa_down_still_answers_from_knowledge(client: TestClient, upstreams: Upstreams) -> None:
+    """The notice, the answer with its sources and related topics, then the feedback prompt."""
     upstreams.rasa_down = True
     post(client, notification(text("Wie melde ich meine neue Wohnung an?")))
-    wait_until(lambda: len(upstreams.sent) == 2)
-    notice, answer = (m["text"]["body"] for m in upstreams.sent)
-    assert notice == answers.limited_service_text("de")
-    assert answer.startswith("*") and "https://" in answer
+    prompt = texts.say("de", texts.DID_THIS_HELP)
+    wait_until(lambda: any(m.get("interactive", {}).get("body", {}).get("text") == prompt for m in upstreams.sent))
+    bodies = [m["text"]["body"] if m["type"] == "text" else m["interactive"]["body"]["text"] for m in upstreams.sent]
+    assert bodies[0] == texts.say("de", texts.LIMITED_SERVICE)
+    assert bodies[1].startswith("*") and any("https://" in b for b in bodies[1:-1])
+    assert bodies[-1] == prompt
 
 
 def test_sending_is_retried_after_429(client: TestClient, upstreams: Upstreams, sleeps: list[float]) -> None:
-    upstreams.graph_answers = [
+    upstreams.platform_answers = [
         httpx.Response(429, headers={"Retry-After": "2"}, json={"error": {"code": 130429, "message": "Rate limit hit"}})
     ]
     post(client, notification(text("Hallo")))
@@ -366,7 +318,7 @@ def test_sending_is_retried_after_429(client: TestClient, upstreams: Upstreams, 
 
 
 def test_client_errors_are_not_retried(client: TestClient, upstreams: Upstreams, sleeps: list[float]) -> None:
-    upstreams.graph_answers = [httpx.Response(400, json={"error": {"code": 131030, "message": "not allowed"}})]
+    upstreams.platform_answers = [httpx.Response(400, json={"error": {"code": 131030, "message": "not allowed"}})]
     assert post(client, notification(text("Hallo"))).status_code == 200
     wait_until(lambda: len(upstreams.sent) == 1)
     assert sleeps == []

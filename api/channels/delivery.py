@@ -18,18 +18,19 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-import locales
-from api.conversation import Turn, resolve_locale
+from api.conversation import Turn
 from api.errors import ApiError
-from api.state import AppState
+from bot import texts
 from bot.messages import BotMessage, bot_message
-from knowledge import answers
 from knowledge.tenants import Tenant
 from knowledge.text import clean_message
+
+if TYPE_CHECKING:  # the state holds the channels; at run time this module needs only its attributes
+    from api.state import AppState
 
 log = logging.getLogger(__name__)
 
@@ -216,32 +217,11 @@ class Channel(Protocol):
         """Show that an answer is coming (best effort, never raises)."""
 
 
-def rate_limited_text(locale: str) -> str:
-    _ = locales.gettext_for(locale)
-    return _("You are sending messages very quickly. Please wait a minute, then write again.")
-
-
-def unsupported_text(locale: str) -> str:
-    _ = locales.gettext_for(locale)
-    return _("I can only read text messages. Please write your question in a few words.")
-
-
-def choose_text(locale: str) -> str:
-    """Above buttons when the text they belong to was sent separately."""
-    _ = locales.gettext_for(locale)
-    return _("Please choose:")
-
-
 def _locale_for_notices(turn: Turn) -> str:
     try:
-        return resolve_locale(turn)[0]
+        return turn.resolve_locale()[0]
     except Exception:  # language identification must never stop a notice
         return turn.tenant.default_locale
-
-
-def expired_button_text(locale: str) -> str:
-    _ = locales.gettext_for(locale)
-    return _("This button is no longer active. Please write your question.")
 
 
 async def send_notice(channel: Channel, chat: str, text: str, locale: str) -> None:
@@ -263,8 +243,9 @@ def _log_failure(message: str, exc: BaseException, **context: str) -> None:
     log.error(message, extra={**context, "error": type(exc).__name__, "where": where})
 
 
-async def deliver(state: AppState, delivery: Delivery, channel: Channel, incoming: Incoming, tenant: Tenant) -> None:
+async def deliver(state: AppState, channel: Channel, incoming: Incoming, tenant: Tenant) -> None:
     """Answer one message: never raises, always tries to tell the person something useful."""
+    delivery = state.messengers.delivery
     text = clean_message(incoming.text or "")[:MAX_TEXT]
     turn = Turn(
         channel=incoming.channel,
@@ -281,12 +262,12 @@ async def deliver(state: AppState, delivery: Delivery, channel: Channel, incomin
             locale = _locale_for_notices(turn)
             turns.labels(incoming.channel, locale, "rate_limited").inc()
             if delivery.warned.add(incoming.sender_id):  # once per window, not for every message
-                await send_notice(channel, incoming.chat, rate_limited_text(locale), locale)
+                await send_notice(channel, incoming.chat, texts.say(locale, texts.RATE_LIMITED), locale)
             return
         if not text:
             locale = _locale_for_notices(turn)
             turns.labels(incoming.channel, locale, "unsupported").inc()
-            await send_notice(channel, incoming.chat, unsupported_text(locale), locale)
+            await send_notice(channel, incoming.chat, texts.say(locale, texts.TEXT_ONLY), locale)
             return
         await channel.typing(incoming.chat)
         try:
@@ -295,7 +276,7 @@ async def deliver(state: AppState, delivery: Delivery, channel: Channel, incomin
             _log_failure("turn failed", exc, channel=incoming.channel)
             locale = _locale_for_notices(turn)
             turns.labels(incoming.channel, locale, "error").inc()
-            await send_notice(channel, incoming.chat, answers.try_again_text(locale), locale)
+            await send_notice(channel, incoming.chat, texts.say(locale, texts.TRY_AGAIN), locale)
             return
         turns.labels(incoming.channel, result.locale, result.outcome).inc()
         messages = [m if m.get("locale") else {**m, "locale": result.locale} for m in result.messages]

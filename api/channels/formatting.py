@@ -12,8 +12,10 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 
 import locales
+from bot import texts
 from bot.messages import BotMessage
 
 TELEGRAM_LIMIT = 4096
@@ -135,11 +137,14 @@ def sources_block(message: BotMessage) -> Block | None:
     sources = [s for s in message.get("sources") or [] if str(s.get("url", "")).startswith("https://")]
     if not sources:
         return None
-    _ = locales.gettext_for(message.get("locale") or locales.DEFAULT)
-    lines: list[Line] = [(Run(_("Sources:"), italic=True),)]
+    locale = message.get("locale") or locales.DEFAULT
+    lines: list[Line] = [(Run(texts.say(locale, texts.SOURCES_HEADING), italic=True),)]
     for source in sources[:MAX_SOURCES]:
         title = (source.get("title") or source["url"]).strip()
         lines.append((Run("• "), Run(title, href=source["url"])))
+    checked = message.get("checked")
+    if checked:
+        lines.append((Run(texts.checked_on(date.fromisoformat(checked), locale), italic=True),))
     return tuple(lines)
 
 

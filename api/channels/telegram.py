@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import typer
@@ -27,17 +27,19 @@ from api.channels.delivery import (
     PayloadStore,
     RetryDelay,
     SendError,
-    choose_text,
     deliver,
-    expired_button_text,
     get_field,
     post_with_retry,
 )
 from api.channels.formatting import html_to_plain, telegram_parts
 from api.config import Settings, get_settings
-from api.state import AppState
+from bot import texts
+from bot.language import resolve_locale
 from bot.messages import BotMessage, ButtonPayload, intent_payload
 from knowledge.tenants import Tenant
+
+if TYPE_CHECKING:
+    from api.state import AppState
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +113,7 @@ def send_message_payloads(chat_id: int, message: BotMessage, payloads: PayloadSt
     parts = telegram_parts(message)
     keyboard = inline_keyboard(message.get("buttons") or [], payloads)
     if not parts and keyboard:
-        parts = [choose_text(message.get("locale") or locales.DEFAULT)]
+        parts = [texts.say(message.get("locale") or locales.DEFAULT, texts.PLEASE_CHOOSE)]
     bodies = [
         {"chat_id": chat_id, "text": part, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
         for part in parts
@@ -210,11 +212,10 @@ class TelegramChannel:
             log.info("callback not answered", extra={"channel": self.name, "status": exc.status, "code": exc.code})
 
 
-def channel_for(state: AppState, delivery: Delivery) -> TelegramChannel:
-    settings = state.settings
+def channel_for(settings: Settings, http: httpx.AsyncClient, delivery: Delivery) -> TelegramChannel:
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     client = TelegramClient(
-        state.http, settings.telegram_api_url, token, attempts=delivery.send_attempts, backoff=delivery.backoff_seconds
+        http, settings.telegram_api_url, token, attempts=delivery.send_attempts, backoff=delivery.backoff_seconds
     )
     return TelegramChannel(client, delivery.payloads)
 
@@ -223,16 +224,15 @@ def is_configured(settings: Settings) -> bool:
     return bool(settings.telegram_bot_token and settings.telegram_secret_token)
 
 
-async def handle_update(
-    state: AppState, delivery: Delivery, channel: TelegramChannel, update: TelegramUpdate, tenant: Tenant
-) -> None:
+async def handle_update(state: AppState, update: TelegramUpdate, tenant: Tenant) -> None:
     """Runs after the webhook answered: a pressed button becomes its payload, then the turn is delivered."""
+    channel = state.messengers.telegram
     text = update.text
     if update.callback_id is not None:
-        payload = delivery.payloads.payload_for(text) if text else None
+        payload = channel.payloads.payload_for(text) if text else None
         if payload is None:
-            locale = locales.normalize_code(update.language_code) or tenant.default_locale
-            await channel.answer_callback(update.callback_id, expired_button_text(locale))
+            locale, _ = resolve_locale("", tenant, hint=update.language_code)
+            await channel.answer_callback(update.callback_id, texts.say(locale, texts.BUTTON_EXPIRED))
             return
         await channel.answer_callback(update.callback_id)
         text = payload
@@ -245,7 +245,7 @@ async def handle_update(
         text=text,
         locale_hint=update.language_code,
     )
-    await deliver(state, delivery, channel, incoming, tenant)
+    await deliver(state, channel, incoming, tenant)
 
 
 # --- webhook management (CLI) --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -23,18 +23,20 @@ from api.channels.delivery import (
     MalformedUpdate,
     PayloadStore,
     RetryDelay,
-    choose_text,
     deliver,
-    expired_button_text,
     get_field,
     post_with_retry,
     send_notice,
 )
 from api.channels.formatting import WHATSAPP_INTERACTIVE_LIMIT, measure, whatsapp_parts
 from api.config import Settings
-from api.state import AppState
+from bot import texts
+from bot.language import resolve_locale
 from bot.messages import BotMessage, ButtonPayload
 from knowledge.tenants import Tenant
+
+if TYPE_CHECKING:
+    from api.state import AppState
 
 log = logging.getLogger(__name__)
 
@@ -187,11 +189,10 @@ def interactive_payload(
             if title != " ".join(b["title"].split()):  # the full title, where the row title had to be cut
                 row["description"] = _cut(b["title"], ROW_DESCRIPTION_MAX)
             rows.append(row)
-        _ = locales.gettext_for(locale)
         interactive = {
             "type": "list",
             "body": {"text": body},
-            "action": {"button": _cut(_("Choose"), LIST_BUTTON_MAX), "sections": [{"rows": rows}]},
+            "action": {"button": _cut(texts.say(locale, texts.CHOOSE), LIST_BUTTON_MAX), "sections": [{"rows": rows}]},
         }
     return {
         "messaging_product": "whatsapp",
@@ -218,7 +219,7 @@ def message_payloads(to: str, message: BotMessage, payloads: PayloadStore) -> li
     if parts and measure(parts[-1]) <= WHATSAPP_INTERACTIVE_LIMIT:
         leading, body = parts[:-1], parts[-1]
     else:  # the body of an interactive message is short: the text goes first, then the choice with a prompt
-        leading, body = parts, choose_text(locale)
+        leading, body = parts, texts.say(locale, texts.PLEASE_CHOOSE)
     return [text_payload(to, part) for part in leading] + [interactive_payload(to, body, buttons, payloads, locale)]
 
 
@@ -297,11 +298,10 @@ def is_configured(settings: Settings) -> bool:
     )
 
 
-def channel_for(state: AppState, delivery: Delivery) -> WhatsAppChannel:
-    settings = state.settings
+def channel_for(settings: Settings, http: httpx.AsyncClient, delivery: Delivery) -> WhatsAppChannel:
     token = settings.whatsapp_access_token.get_secret_value() if settings.whatsapp_access_token else ""
     return WhatsAppChannel(
-        state.http,
+        http,
         settings.whatsapp_api_url,
         settings.whatsapp_phone_number_id or "",
         token,
@@ -311,16 +311,15 @@ def channel_for(state: AppState, delivery: Delivery) -> WhatsAppChannel:
     )
 
 
-async def handle_message(
-    state: AppState, delivery: Delivery, channel: WhatsAppChannel, message: WhatsAppMessage, tenant: Tenant
-) -> None:
+async def handle_message(state: AppState, message: WhatsAppMessage, tenant: Tenant) -> None:
     """Runs after the webhook answered: a pressed button becomes its payload, then the turn is delivered."""
+    channel = state.messengers.whatsapp
     text = message.text
     if message.pressed and text is not None:
-        text = delivery.payloads.payload_for(text)
+        text = channel.payloads.payload_for(text)
         if text is None:
-            locale = tenant.default_locale
-            await send_notice(channel, message.wa_id, expired_button_text(locale), locale)
+            locale, _ = resolve_locale("", tenant)  # WhatsApp says nothing about the language: the default
+            await send_notice(channel, message.wa_id, texts.say(locale, texts.BUTTON_EXPIRED), locale)
             return
     incoming = Incoming(channel="whatsapp", chat=message.wa_id, sender_id=f"wa:{message.wa_id}", text=text)
-    await deliver(state, delivery, channel, incoming, tenant)
+    await deliver(state, channel, incoming, tenant)

@@ -31,7 +31,7 @@ async def readyz(state: StateDep) -> JSONResponse:
     status = "ready" if index_ready and rasa_ok else ("degraded" if index_ready else "not_ready")
     body = ReadinessResponse(
         status=status,
-        index=state.knowledge.build and state.knowledge.build.rsplit("/", 1)[-1],
+        index=state.build_name,
         rasa=rasa_ok,
         reasons=reasons,
     )

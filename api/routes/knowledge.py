@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import KnowledgeDep, StateDep, TenantDep, check_locale
 from api.errors import ApiError
-from api.schemas import EntryResponse, ErrorResponse, SearchResponse, SearchResultItem, SourceLink
-from knowledge import langid
+from api.schemas import EntryResponse, ErrorResponse, SearchResponse, SearchResultItem
+from bot.language import resolve_locale
 
 router = APIRouter(prefix="/api/v1", tags=["knowledge"])
 ERRORS = {code: {"model": ErrorResponse} for code in (404, 422, 503)}
@@ -25,14 +25,16 @@ async def search(
     state: StateDep,
     tenant: TenantDep,
     q: Annotated[str, Query(min_length=1, max_length=500, description="The question.")],
-    locale: Annotated[str | None, Query(description="Detected from q when omitted.")] = None,
+    locale: Annotated[
+        str | None, Query(description="Detected from q when omitted (as in the chat); else the tenant's default.")
+    ] = None,
     k: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> SearchResponse:
     """Ranked entries for a question, and whether the best one answers it (abstains otherwise)."""
     query = q.strip()
     if not query:
         raise ApiError(422, "invalid_request", "q must contain text")
-    code = check_locale(locale) or langid.detect_locale(query) or tenant.default_locale
+    code, _ = resolve_locale(query, tenant, requested=check_locale(locale, tenant))
     result = knowledge.searcher.search(query, code, tenant, k=k)
     state.metrics.searches.labels(code, str(result.answerable).lower()).inc()
     return SearchResponse(
@@ -70,7 +72,7 @@ async def entry(
         title=item.title,
         body=item.body,
         summary=item.summary,
-        sources=[SourceLink(title=s.title, url=s.url) for s in item.sources],
+        sources=item.sources,
         checked=item.checked,
         translation=item.translation,
         related=item.related,

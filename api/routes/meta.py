@@ -9,32 +9,9 @@ from fastapi import APIRouter, Path, Query
 import locales
 from api.deps import StateDep, check_locale, find_tenant
 from api.schemas import ErrorResponse, LocaleItem, TenantConfig, UiTexts
-from locales import N_
+from bot import texts
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
-
-# The widget's own labels, translated through the same catalogs as the bot's texts.
-WIDGET_TEXTS = {
-    "title": N_("Ask Lotse"),
-    "open": N_("Open chat"),
-    "close": N_("Close chat"),
-    "placeholder": N_("Type your question…"),
-    "send": N_("Send"),
-    "language": N_("Language"),
-    "read_aloud": N_("Read aloud"),
-    "stop_reading": N_("Stop reading"),
-    "sources": N_("Sources"),
-    "typing": N_("Lotse is writing…"),
-    "error": N_("Sorry, something went wrong. Please try again."),
-    "rate_limited": N_("Too many messages. Please wait a moment."),
-    "example_data": N_("Example data"),
-    "privacy": N_("Please do not write your name, address or other personal data."),
-    "new_conversation": N_("New conversation"),
-    "disclaimer": N_("Lotse gives general information from official sources. It is not legal advice."),
-    "you": N_("You"),
-    "bot": N_("Lotse"),
-    "degraded": N_("Some functions are limited right now."),
-}
 
 
 @router.get("/locales", response_model=list[LocaleItem])
@@ -67,6 +44,4 @@ async def tenant_config(
 async def ui_texts(locale: Annotated[str, Query()] = locales.DEFAULT) -> UiTexts:
     """Labels for chat clients (the widget), in ``locale``."""
     check_locale(locale)
-    _ = locales.gettext_for(locale)
-    info = locales.info(locale)
-    return UiTexts(locale=locale, rtl=info.rtl, texts={key: _(text) for key, text in WIDGET_TEXTS.items()})
+    return UiTexts(locale=locale, rtl=locales.info(locale).rtl, texts=texts.widget_texts(locale))

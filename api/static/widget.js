@@ -164,6 +164,12 @@
 
   // ---- messages ------------------------------------------------------------------------------------------------
   const scrollTo = (el) => { ui.log.scrollTop = el ? el.offsetTop - 8 : ui.log.scrollHeight; };
+  // "Checked on 22 November 2026": the label from the catalogs, the date in the locale's own long format.
+  const checkedOn = (iso, loc) => {
+    let day = iso;
+    try { day = new Intl.DateTimeFormat(loc, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso + 'T00:00:00Z')); } catch (e) { /* keep ISO */ }
+    return (t.checked || '{date}').replace('{date}', day);
+  };
   const render = (m) => {
     let el;
     if (m.r === 'n') el = h('p', { class: 'note' + (m.err ? ' err' : '') }, m.text);
@@ -180,7 +186,8 @@
       }
       el = h('div', { class: 'msg bot', lang: m.locale, dir: isRtl(m.locale) ? 'rtl' : 'ltr' },
         h('span', { class: 'sr who-b' }, t.bot + ': '), body,
-        links.length ? h('div', { class: 'src' }, h('p', { class: 'srch' }, t.sources), h('ul', {}, ...links)) : null,
+        links.length ? h('div', { class: 'src' }, h('p', { class: 'srch' }, t.sources), h('ul', {}, ...links),
+          m.checked ? h('p', { class: 'chk', 'data-date': m.checked, 'data-locale': m.locale }, checkedOn(m.checked, m.locale)) : null) : null,
         buttons.length ? h('div', { class: 'qr' }, ...buttons) : null,
         sb && h('div', { class: 'tools' }, sb));
     }
@@ -217,7 +224,7 @@
         push({ r: 'n', text: t.degraded });
       }
       for (const m of d.messages || []) {
-        const el = push({ r: 'b', text: m.text || '', buttons: m.buttons || [], sources: m.sources || [], locale: d.locale || locale });
+        const el = push({ r: 'b', text: m.text || '', buttons: m.buttons || [], sources: m.sources || [], checked: m.checked || null, locale: d.locale || locale });
         first = first || el;
       }
     } catch (e) {
@@ -257,6 +264,7 @@
     const each = (sel, f) => panel.querySelectorAll(sel).forEach(f);
     each('.say', sayLabel);
     each('.srch', (e) => { e.textContent = t.sources; });
+    each('.chk', (e) => { e.textContent = checkedOn(e.dataset.date, e.dataset.locale); });
     each('.who-u', (e) => { e.textContent = t.you + ': '; });
     each('.who-b', (e) => { e.textContent = t.bot + ': '; });
   };

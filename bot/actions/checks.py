@@ -9,19 +9,22 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot import texts
 from bot.actions.common import context, send
-from bot.flows import kita, recognition
+from bot.context import Context
+from bot.flows import Outcome, kita, recognition
 from bot.flows.vocabulary import find_profession, find_state, state_name
-from bot.messages import bot_message
-from bot.responses import Context
+from bot.messages import BotMessage, bot_message
 
 UNKNOWN = "unknown"
 RECOGNITION_SLOTS = ("profession", "federal_state", "lives_in_germany")
 KITA_SLOTS = ("child_age_months", "place_promised")
 
 
-def _buttons_for(c: Context, entry_ids: list[str]) -> list:
-    return [b for b in (c.entry_button(e) for e in entry_ids) if b]
+def _outcome_message(c: Context, outcome: Outcome) -> BotMessage:
+    return bot_message(
+        outcome.text, c.locale, buttons=c.entry_buttons(outcome.entries), sources=outcome.sources, kind="answer"
+    )
 
 
 def _first_turn(tracker: Tracker, slot: str) -> bool:
@@ -73,12 +76,7 @@ class ActionRecognitionResult(Action):
             tracker.get_slot("lives_in_germany"),
             c.locale,
         )
-        send(
-            dispatcher,
-            bot_message(
-                outcome.text, c.locale, buttons=_buttons_for(c, outcome.entries), sources=outcome.sources, kind="answer"
-            ),
-        )
+        send(dispatcher, _outcome_message(c, outcome))
         return [SlotSet(slot, None) for slot in RECOGNITION_SLOTS]
 
 
@@ -100,16 +98,7 @@ class ValidateKitaForm(FormValidationAction):
         months = kita.parse_age_months(str(value or ""))
         if months is None:
             c = context(tracker)
-            send(
-                dispatcher,
-                bot_message(
-                    c._(
-                        "Sorry, I did not understand the age. Please write a number, for example 2 years or 18 months."
-                    ),
-                    c.locale,
-                    kind="flow",
-                ),
-            )
+            send(dispatcher, bot_message(c.say(texts.AGE_NOT_UNDERSTOOD), c.locale, kind="flow"))
             return {"child_age_months": None}
         return {"child_age_months": months}
 
@@ -124,10 +113,5 @@ class ActionKitaResult(Action):
         outcome = kita.assess(
             float(tracker.get_slot("child_age_months") or 0), tracker.get_slot("place_promised"), hint, c.locale
         )
-        send(
-            dispatcher,
-            bot_message(
-                outcome.text, c.locale, buttons=_buttons_for(c, outcome.entries), sources=outcome.sources, kind="answer"
-            ),
-        )
+        send(dispatcher, _outcome_message(c, outcome))
         return [SlotSet(slot, None) for slot in KITA_SLOTS]

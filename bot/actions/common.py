@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.context import Context, context_for
 from bot.messages import BotMessage
-from bot.responses import Context
 from bot.runtime import services
-from bot.session import choose_locale, message_metadata
 
 
 def context(tracker: Tracker) -> Context:
-    svc = services()
-    metadata = message_metadata(tracker.latest_message)
-    locale = choose_locale(tracker.get_slot("locale"), metadata)
-    tenant = svc.tenant(tracker.get_slot("tenant") or metadata.get("tenant"))
-    return Context(locale=locale, tenant=tenant, services=svc)
+    return context_for(tracker.slots, tracker.latest_message, services())
 
 
-def send(dispatcher: CollectingDispatcher, message: BotMessage) -> None:
+def send(dispatcher: CollectingDispatcher, *messages: BotMessage | Iterable[BotMessage]) -> None:
     """Every bot message travels as one custom payload (see bot/messages.py)."""
-    dispatcher.utter_message(json_message=dict(message))
+    for item in messages:
+        for message in [item] if isinstance(item, dict) else item:
+            dispatcher.utter_message(json_message=dict(message))

@@ -9,10 +9,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 import locales
+from bot import replies, texts
 from bot.actions.common import context, send
+from bot.language import enabled_locales, requested_locale
 from bot.messages import bot_message, button, intent_payload
-from bot.responses import Context
-from knowledge import answers
 
 
 class ActionChangeLanguage(Action):
@@ -21,22 +21,18 @@ class ActionChangeLanguage(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         c = context(tracker)
-        enabled = c.tenant.locales if c.tenant else list(locales.SUPPORTED)
-        wanted = next(tracker.get_latest_entity_values("language"), None) or locales.find_language_name(
-            tracker.latest_message.get("text") or ""
+        wanted = requested_locale(
+            tracker.latest_message.get("text") or "", next(tracker.get_latest_entity_values("language"), None), c.tenant
         )
-        wanted = locales.normalize_code(wanted)
-        if wanted in enabled:
-            new = Context(locale=wanted, tenant=c.tenant, services=c.services)
-            text = new._("OK, from now on I write in {language}. What would you like to know?").format(
-                language=locales.info(wanted).name
-            )
-            send(dispatcher, bot_message(text, wanted, kind="notice"))
+        if wanted:
+            new = c.in_locale(wanted)
+            send(dispatcher, bot_message(new.say(texts.WRITING_IN, language=locales.info(wanted).name), wanted))
             return [SlotSet("locale", wanted), SlotSet("language", None)]
         buttons = [
-            button(locales.info(code).name, intent_payload("change_language", language=code)) for code in enabled
+            button(locales.info(code).name, intent_payload("change_language", language=code))
+            for code in enabled_locales(c.tenant)
         ]
-        send(dispatcher, bot_message(c._("Which language would you like?"), c.locale, buttons=buttons, kind="notice"))
+        send(dispatcher, bot_message(c.say(texts.WHICH_LANGUAGE), c.locale, buttons=buttons, kind="notice"))
         return [SlotSet("language", None)]
 
 
@@ -47,10 +43,7 @@ class ActionHandover(Action):
         return "action_handover"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        c = context(tracker)
-        send(
-            dispatcher, bot_message(answers.contacts_text(c.tenant, c.locale), c.locale, kind="handover", handover=True)
-        )
+        send(dispatcher, replies.handover(context(tracker)))
         return []
 
 
@@ -64,13 +57,7 @@ class ActionStoreFeedback(Action):
         c = context(tracker)
         helpful = (tracker.latest_message.get("intent") or {}).get("name") == "feedback_helpful"
         entry_id = tracker.get_slot("last_entry_id")
-        if entry_id:
-            c.services.feedback.add_feedback(
-                entry_id, c.locale, c.tenant.id if c.tenant else None, helpful, tracker.get_slot("last_question")
-            )
-        if helpful:
-            send(dispatcher, bot_message(c._("Thank you for your feedback!"), c.locale, kind="notice"))
-        else:
-            text = c._("Thank you. I am sorry that this did not help. You can ask in other words, or talk to a person.")
-            send(dispatcher, bot_message(text, c.locale, kind="notice", buttons=[c.person_button()]))
+        if entry_id and c.feedback is not None:
+            c.feedback.add_feedback(entry_id, c.locale, c.tenant_id, helpful, tracker.get_slot("last_question"))
+        send(dispatcher, replies.feedback_thanks(c, helpful))
         return [SlotSet("last_entry_id", None)]

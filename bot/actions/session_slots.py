@@ -9,8 +9,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
+from bot.language import session_locale
+from bot.messages import turn_metadata
 from bot.runtime import services
-from bot.session import choose_locale, message_metadata
+from knowledge.tenants import find_tenant
 
 
 class ValidateSlotMappings(ValidationAction):
@@ -19,12 +21,14 @@ class ValidateSlotMappings(ValidationAction):
     async def extract_locale(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return {"locale": choose_locale(tracker.get_slot("locale"), message_metadata(tracker.latest_message))}
+        return {"locale": session_locale(tracker.get_slot("locale"), turn_metadata(tracker.latest_message))}
 
     async def extract_tenant(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        requested = message_metadata(tracker.latest_message).get("tenant")
-        if requested and requested in services().knowledge.tenants:
+        """A known tenant named by the API becomes the session's tenant; anything else changes nothing."""
+        requested = turn_metadata(tracker.latest_message).get("tenant")
+        svc = services()
+        if requested and find_tenant(svc.knowledge.tenants, requested, svc.default_tenant):
             return {"tenant": requested}
         return {}

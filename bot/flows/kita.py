@@ -8,14 +8,19 @@ primary school children from 1 August 2026, starting with grade 1), section 90 S
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import locales
+from bot.flows import Outcome
+from knowledge.models import Source
 from knowledge.text import fold
 
 SGB8_24 = "https://www.gesetze-im-internet.de/sgb_8/__24.html"
 SGB8_90 = "https://www.gesetze-im-internet.de/sgb_8/__90.html"
 CHECKED = "2026-11-22"
+SOURCES = (
+    Source(title="SGB VIII § 24: Anspruch auf Förderung in Tageseinrichtungen und in Kindertagespflege", url=SGB8_24),
+    Source(title="SGB VIII § 90: Kostenbeiträge", url=SGB8_90),
+)
 MAX_AGE_MONTHS = 14 * 12
 
 _MONTH_WORDS = tuple(
@@ -120,13 +125,6 @@ def _unit(word: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Outcome:
-    text: str
-    entries: list[str]
-    sources: list[dict[str, str]]
-
-
 def assess(age_months: float, place_promised: bool | None, local_hint: str | None, locale: str) -> Outcome:
     _ = locales.gettext_for(locale)
     lines: list[str] = []
@@ -185,11 +183,4 @@ def assess(age_months: float, place_promised: bool | None, local_hint: str | Non
         lines.append(_("Local information: {hint}").format(hint=local_hint))
     lines.append("")
     lines.append("_" + _("General information as of {date}, not a decision on your case.").format(date=CHECKED) + "_")
-    sources = [
-        {
-            "title": "SGB VIII § 24: Anspruch auf Förderung in Tageseinrichtungen und in Kindertagespflege",
-            "url": SGB8_24,
-        },
-        {"title": "SGB VIII § 90: Kostenbeiträge", "url": SGB8_90},
-    ]
-    return Outcome("\n".join(lines), entries, sources)
+    return Outcome("\n".join(lines), entries, list(SOURCES))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import locales
+from bot.flows import Outcome
+from knowledge.models import Source
 from locales import N_
 
 Status = Literal["regulated", "title", "not_regulated", "craft"]
@@ -20,6 +22,11 @@ FINDER_URL = "https://www.anerkennung-in-deutschland.de/html/en/getting-recognit
 REGULATED_LIST_URL = "https://zab.kmk.org/de/reglementierte-berufe"
 WHO_NEEDS_URL = "https://make-it-in-germany.com/de/arbeiten-in-deutschland/anerkennung/wer-benoetigt"
 CHECKED = "2026-11-22"
+SOURCES = (
+    Source(title="Anerkennung in Deutschland: Recognition Finder", url=FINDER_URL),
+    Source(title="ZAB: Reglementierte Berufe", url=REGULATED_LIST_URL),
+    Source(title="Make it in Germany: Wer benötigt eine Anerkennung?", url=WHO_NEEDS_URL),
+)
 
 
 @dataclass(frozen=True)
@@ -57,13 +64,6 @@ PROFESSIONS = {
         Profession("truck-driver", N_("truck driver"), "not_regulated"),
     )
 }
-
-
-@dataclass(frozen=True)
-class Outcome:
-    text: str
-    entries: list[str]  # related entry ids, offered as buttons
-    sources: list[dict[str, str]]
 
 
 def assess(profession_key: str | None, state_name: str | None, lives_in_germany: bool | None, locale: str) -> Outcome:
@@ -161,12 +161,7 @@ def assess(profession_key: str | None, state_name: str | None, lives_in_germany:
     lines.append("")
     lines.append("_" + _("General information as of {date}, not a decision on your case.").format(date=CHECKED) + "_")
 
-    sources = [
-        {"title": "Anerkennung in Deutschland: Recognition Finder", "url": FINDER_URL},
-        {"title": "ZAB: Reglementierte Berufe", "url": REGULATED_LIST_URL},
-        {"title": "Make it in Germany: Wer benötigt eine Anerkennung?", "url": WHO_NEEDS_URL},
-    ]
-    return Outcome("\n".join(lines), _unique(entries)[:3], sources)
+    return Outcome("\n".join(lines), _unique(entries)[:3], list(SOURCES))
 
 
 def _unique(items: list[str]) -> list[str]:

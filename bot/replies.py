@@ -1,0 +1,155 @@
+"""What the bot answers, whichever path a turn takes: the Rasa actions (bot/actions/) and the API's
+knowledge-only path (api/conversation.py) both end here.
+
+``compose(result, context)`` turns a search result into messages: the entry with its sources, related topics
+and the feedback prompt; an ask-back when the best candidates are too close to call; or the honest no-answer
+with counselling contacts, the question recorded for the maintainers.
+"""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.context import Context
+from bot.messages import BotMessage, bot_message, button, intent_payload, parse_payload
+from knowledge.models import Entry
+from knowledge.search import Hit, SearchResult
+
+__all__ = [
+    "CHECK_FOR_TOPIC",
+    "MAX_CHOICES",
+    "answer",
+    "clarify",
+    "compose",
+    "feedback_thanks",
+    "handover",
+    "no_answer",
+    "reply_without_dialogue",
+    "search",
+    "show_entry",
+]
+
+MAX_CHOICES = 3  # candidates searched for, and offered in an ask-back
+MAX_RELATED = 3
+_RECOGNITION_CHECK = ("start_recognition_check", texts.CHECK_MY_PROFESSION)
+_KITA_CHECK = ("start_kita_check", texts.CHECK_FOR_MY_CHILD)
+# The guided check an answer offers, by catalogue topic (``Catalogue.topic_of``: children such as
+# kita.costs.berlin count as their topic).
+CHECK_FOR_TOPIC: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(
+        (
+            "recognition.need",
+            "recognition.authority",
+            "recognition.documents",
+            "recognition.costs",
+            "recognition.duration",
+            "recognition.partial",
+            "recognition.academic",
+            "recognition.health-professions",
+            "recognition.counselling",
+        ),
+        _RECOGNITION_CHECK,
+    ),
+    **dict.fromkeys(
+        (
+            "kita.entitlement",
+            "kita.find-apply",
+            "kita.costs",
+            "kita.childminder",
+            "kita.start",
+            "kita.language-support",
+        ),
+        _KITA_CHECK,
+    ),
+}
+
+
+def search(c: Context, question: str) -> SearchResult | None:
+    """The knowledge search for a typed question; None for a button payload, an empty text or no index."""
+    question = question.strip()
+    if not question or question.startswith("/") or c.knowledge is None or not c.knowledge.ready:
+        return None
+    return c.knowledge.searcher.search(question, c.locale, c.tenant, k=MAX_CHOICES)
+
+
+def compose(result: SearchResult | None, c: Context) -> list[BotMessage]:
+    """The reply to a question from its search result (None: no search was possible)."""
+    if result is None:
+        return [no_answer(c)]
+    if result.answerable and result.ambiguous:
+        return [clarify(c, result.hits[:MAX_CHOICES])]
+    if result.answerable and result.best:
+        return answer(c, result.best.entry, result.best.fallback)
+    c.record_unanswered(result.query, result.boundary)
+    return [no_answer(c)]
+
+
+def answer(c: Context, entry: Entry, fallback: bool) -> list[BotMessage]:
+    """The entry in simple language with its sources, related topics as buttons, then "Did this help?"."""
+    buttons = c.entry_buttons(entry.related[:MAX_RELATED])
+    check = CHECK_FOR_TOPIC.get(c.topic_of(entry.id) or "")
+    if check and c.dialogue:
+        intent, title = check
+        buttons.insert(0, button(c.say(title), intent_payload(intent)))
+    message = bot_message(
+        texts.entry_text(entry, c.locale, fallback),
+        c.locale,
+        buttons=buttons,
+        sources=entry.sources,
+        entry_id=entry.id,
+        checked=entry.checked.isoformat(),
+        kind="answer",
+    )
+    feedback = bot_message(
+        c.say(texts.DID_THIS_HELP),
+        c.locale,
+        kind="feedback",
+        entry_id=entry.id,
+        buttons=[
+            button("👍 " + c.say(texts.YES_IT_HELPED), intent_payload("feedback_helpful")),
+            button("👎 " + c.say(texts.NO), intent_payload("feedback_unhelpful")),
+        ],
+    )
+    return [message, feedback]
+
+
+def clarify(c: Context, hits: list[Hit]) -> BotMessage:
+    buttons = [button(h.entry.title, intent_payload("ask_entry", entry_id=h.entry.id)) for h in hits]
+    buttons.append(button(c.say(texts.NONE_OF_THESE), intent_payload("ask_human")))
+    return bot_message(c.say(texts.WHICH_TOPIC), c.locale, buttons=buttons, kind="clarify")
+
+
+def no_answer(c: Context) -> BotMessage:
+    return bot_message(texts.no_answer_with_contacts(c.tenant, c.locale), c.locale, kind="no_answer", handover=True)
+
+
+def show_entry(c: Context, entry_id: str | None) -> list[BotMessage]:
+    """A topic button was pressed: that entry (in German or English when the user's language lacks it)."""
+    ready = entry_id and c.knowledge is not None and c.knowledge.ready
+    found = c.knowledge.searcher.version(entry_id, c.locale) if ready else None
+    return answer(c, *found) if found else [no_answer(c)]
+
+
+def handover(c: Context) -> BotMessage:
+    """The user wants a person: the tenant's counselling contacts, in the user's language."""
+    return bot_message(texts.contacts(c.tenant, c.locale), c.locale, kind="handover", handover=True)
+
+
+def feedback_thanks(c: Context, helpful: bool) -> BotMessage:
+    if helpful:
+        return bot_message(c.say(texts.FEEDBACK_THANKS), c.locale, kind="notice")
+    return bot_message(c.say(texts.FEEDBACK_SORRY), c.locale, kind="notice", buttons=[c.person_button()])
+
+
+def reply_without_dialogue(c: Context, text: str) -> list[BotMessage]:
+    """The knowledge-only path (the dialogue service is down): a typed question, or a button from one of the
+    replies above. Other intents need the dialogue; they get the honest no-answer with contacts."""
+    intent, entities = parse_payload(text)
+    if intent is None:
+        return compose(search(c, text), c)
+    if intent == "ask_entry":
+        return show_entry(c, entities.get("entry_id"))
+    if intent in ("feedback_helpful", "feedback_unhelpful"):
+        return [feedback_thanks(c, intent == "feedback_helpful")]
+    if intent == "ask_human":
+        return [handover(c)]
+    return [no_answer(c)]

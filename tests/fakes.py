@@ -1,0 +1,134 @@
+"""The one set of test fakes: the peers of the API behind one HTTP transport (Rasa's REST channel, the Telegram
+Bot API, the WhatsApp Cloud API), a Rasa tracker and dispatcher for the custom actions, and settings that keep
+test data out of the repository. Everything else in the tests is real."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from api.config import Settings
+
+RASA_URL = "http://rasa.test"
+TELEGRAM_HOST = "api.telegram.org"
+GRAPH_HOST = "graph.facebook.com"
+
+
+class Upstreams:
+    """Rasa and the messenger platforms behind one mock transport; every request is recorded.
+
+    Rasa answers ``rasa_messages`` (custom payloads), by default one "Hallo!" in the locale the API sent, or
+    whatever ``rasa_reply`` returns; ``rasa_down`` refuses the connection. The platforms answer success, after
+    the responses queued in ``platform_answers``."""
+
+    def __init__(self, rasa_messages: list[dict] | None = None) -> None:
+        self.requests: list[httpx.Request] = []
+        self.rasa_messages = rasa_messages
+        self.rasa_reply: Callable[[dict], httpx.Response] | None = None
+        self.rasa_down = False
+        self.rasa_alive = True
+        self.platform_answers: list[httpx.Response] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.host == "rasa.test":
+            return self._rasa(request)
+        if request.url.host in (TELEGRAM_HOST, GRAPH_HOST):
+            if self.platform_answers:
+                return self.platform_answers.pop(0)
+            if request.url.host == TELEGRAM_HOST:
+                return httpx.Response(200, json={"ok": True, "result": True})
+            return httpx.Response(200, json={"messaging_product": "whatsapp", "messages": [{"id": "wamid.out"}]})
+        raise AssertionError(f"unexpected request to {request.url.host}")
+
+    def _rasa(self, request: httpx.Request) -> httpx.Response:
+        if self.rasa_down:
+            raise httpx.ConnectError("connection refused", request=request)
+        if request.method == "GET":
+            return httpx.Response(200 if self.rasa_alive else 503, text="Hello from Rasa")
+        body = json.loads(request.content)
+        if self.rasa_reply is not None:
+            return self.rasa_reply(body)
+        messages = self.rasa_messages or [{"text": "Hallo!", "locale": body["metadata"]["locale"]}]
+        return httpx.Response(200, json=[{"recipient_id": body["sender"], "custom": m} for m in messages])
+
+    @property
+    def rasa(self) -> list[dict]:
+        """What the API sent to Rasa's REST channel."""
+        return [json.loads(r.content) for r in self.requests if r.url.host == "rasa.test" and r.method == "POST"]
+
+    def calls(self, method: str) -> list[dict]:
+        """Bodies of the Telegram Bot API calls of ``method``."""
+        return [
+            json.loads(r.content)
+            for r in self.requests
+            if r.url.host == TELEGRAM_HOST and r.url.path.endswith(f"/{method}")
+        ]
+
+    @property
+    def sent(self) -> list[dict]:
+        """The messages sent to users: Telegram sendMessage bodies and WhatsApp Cloud API message bodies."""
+        graph = [json.loads(r.content) for r in self.requests if r.url.host == GRAPH_HOST]
+        return self.calls("sendMessage") + graph
+
+
+def api_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """The API's settings for a test: Rasa at ``RASA_URL``, no retries or polling, data in ``data_dir``."""
+    values: dict[str, Any] = dict(
+        rasa_url=RASA_URL, rasa_retries=0, index_watch_seconds=0, log_json=False, data_dir=data_dir
+    )
+    return Settings(**(values | overrides))
+
+
+# --- custom actions (as RasaHQ/rasa-demo tests them) ----------------------------------------------------------
+
+
+def tracker(
+    text: str = "",
+    *,
+    slots: Mapping[str, Any] | None = None,
+    intent: str = "ask_question",
+    entities: Mapping[str, str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    requested_slot: str | None = None,
+) -> Tracker:
+    """A tracker whose latest message is ``text``, with the API's metadata (German, demo tenant, web)."""
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 1.0},
+        "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+        "metadata": {"locale": "de", "locale_source": "explicit", "tenant": "demo", "channel": "web"}
+        | dict(metadata or {}),
+    }
+    return Tracker.from_dict(
+        {
+            "sender_id": "test",
+            "slots": {"requested_slot": requested_slot, **(slots or {})},
+            "latest_message": latest,
+            "events": [],
+        }
+    )
+
+
+def run_action(action: Action, tracked: Tracker, domain: dict | None = None) -> tuple[list[dict], list[dict]]:
+    """Run one action as the executor would: (the bot messages it sent, the events it returned)."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracked, domain or {}))
+    return [m["custom"] for m in dispatcher.messages], [dict(e) for e in events]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Messenger replies are sent in the background: poll for them instead of sleeping a fixed time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("background work did not finish in time")
+        time.sleep(0.005)

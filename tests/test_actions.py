@@ -1,0 +1,159 @@
+"""The custom actions one by one, with a fake tracker and Rasa SDK's own dispatcher (as RasaHQ/rasa-demo
+tests its actions): real knowledge index, a feedback store in a temporary folder, no Rasa server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from fastapi.testclient import TestClient
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import texts
+from bot.actions.answers import ActionAnswerQuestion, ActionShowEntry
+from bot.actions.checks import ActionKitaResult, ActionRecognitionResult, ValidateKitaForm
+from bot.actions.conversation import ActionChangeLanguage, ActionHandover, ActionStoreFeedback
+from bot.actions.session_slots import ValidateSlotMappings
+from bot.context import context_for
+from tests.fakes import run_action, tracker
+
+pytestmark = pytest.mark.usefixtures("services")
+
+
+def payloads(message: dict) -> list[str]:
+    return [b["payload"] for b in message["buttons"]]
+
+
+def test_a_question_gets_the_entry_its_sources_and_the_feedback_prompt():
+    messages, events = run_action(ActionAnswerQuestion(), tracker("Wie melde ich meine neue Wohnung an?"))
+    answer, prompt = messages
+    assert answer["kind"] == "answer" and answer["entry_id"] == "arrival.registration" and answer["locale"] == "de"
+    assert answer["sources"][0]["url"].startswith("https://") and answer["checked"]
+    assert all(p.startswith("/ask_entry") for p in payloads(answer))  # related topics; no guided check here
+    assert prompt["kind"] == "feedback" and payloads(prompt) == ["/feedback_helpful", "/feedback_unhelpful"]
+    assert {e["name"]: e["value"] for e in events} == {
+        "last_entry_id": "arrival.registration",
+        "last_question": "Wie melde ich meine neue Wohnung an?",
+    }
+
+
+def test_an_unanswerable_question_is_honest_and_recorded(services):
+    messages, events = run_action(ActionAnswerQuestion(), tracker("Wer gewinnt die Fußball-WM? Ruf 0170 1234567"))
+    (message,) = messages
+    assert message["kind"] == "no_answer" and message["handover"] and "beratung@example.org" in message["text"]
+    assert [e["value"] for e in events if e["name"] == "last_entry_id"] == [None]
+    recorded = [g.question for g in services.feedback.unanswered()]
+    assert any("Fußball" in q and "1234567" not in q for q in recorded)
+
+
+def test_a_payload_is_not_searched_or_recorded(services):
+    messages, events = run_action(ActionAnswerQuestion(), tracker("/greet"))
+    assert [m["kind"] for m in messages] == ["no_answer"] and events == []
+    assert services.feedback.unanswered() == []
+
+
+@pytest.mark.parametrize(
+    "entry_id, check",
+    [("recognition.authority", "/start_recognition_check"), ("kita.costs", "/start_kita_check"), ("work.permit", None)],
+)
+def test_a_topic_button_shows_the_entry_and_offers_its_guided_check(entry_id, check):
+    messages, events = run_action(ActionShowEntry(), tracker(intent="ask_entry", entities={"entry_id": entry_id}))
+    answer = messages[0]
+    assert answer["entry_id"] == entry_id
+    checks = [p for p in payloads(answer) if p.startswith("/start_")]
+    assert checks == ([check] if check else []) and (not check or payloads(answer)[0] == check)
+    assert {e["name"]: e["value"] for e in events} == {"entry_id": None, "last_entry_id": entry_id}
+
+
+def test_an_unknown_topic_button_gets_the_no_answer():
+    messages, events = run_action(ActionShowEntry(), tracker(intent="ask_entry", entities={"entry_id": "no.such"}))
+    assert [m["kind"] for m in messages] == ["no_answer"] and [e["name"] for e in events] == ["entry_id"]
+
+
+def test_the_user_language_comes_from_the_session_and_the_metadata():
+    arabic = tracker(
+        "Wie melde ich meine neue Wohnung an?", slots={"locale": "ar"}, metadata={"locale_source": "default"}
+    )
+    messages, _ = run_action(ActionAnswerQuestion(), arabic)
+    assert {m["locale"] for m in messages} == {"ar"}  # the session's language wins over a default
+
+
+def test_change_language_by_name_and_by_button():
+    messages, events = run_action(ActionChangeLanguage(), tracker("Kannst du bitte auf Arabisch schreiben?"))
+    assert messages[0]["locale"] == "ar" and {e["name"]: e["value"] for e in events}["locale"] == "ar"
+    messages, _ = run_action(ActionChangeLanguage(), tracker("/change_language", entities={"language": "fa"}))
+    assert messages[0]["locale"] == "fa"
+    messages, _ = run_action(ActionChangeLanguage(), tracker("andere Sprache"))
+    assert messages[0]["text"] == texts.say("de", texts.WHICH_LANGUAGE) and len(messages[0]["buttons"]) == 9
+
+
+def test_handover_shows_the_tenants_contacts():
+    (message,) = run_action(ActionHandover(), tracker("Ich möchte mit einem Menschen sprechen"))[0]
+    assert message["handover"] and message["kind"] == "handover" and "beratung@example.org" in message["text"]
+
+
+@pytest.mark.parametrize("intent, helpful", [("feedback_helpful", True), ("feedback_unhelpful", False)])
+def test_feedback_is_stored_without_user_identifiers(services, intent, helpful):
+    slots = {"last_entry_id": "kita.costs", "last_question": "Was kostet die Kita?"}
+    messages, events = run_action(ActionStoreFeedback(), tracker(f"/{intent}", intent=intent, slots=slots))
+    assert messages[0]["text"] == texts.say("de", texts.FEEDBACK_THANKS if helpful else texts.FEEDBACK_SORRY)
+    assert ("/ask_human" in payloads(messages[0])) is not helpful
+    assert events[0]["name"] == "last_entry_id" and events[0]["value"] is None
+    stored = services.feedback._db.execute("SELECT entry_id, locale, tenant, helpful FROM feedback").fetchall()
+    assert stored == [("kita.costs", "de", "demo", int(helpful))]
+
+
+def test_kita_check_outcome_with_the_tenants_local_hint():
+    slots = {"child_age_months": 24.0, "place_promised": False}
+    (message,), events = run_action(ActionKitaResult(), tracker("/deny", intent="deny", slots=slots))
+    assert any("sgb_8/__24" in s["url"] for s in message["sources"])
+    assert any("kita.find-apply" in p for p in payloads(message)) and "kita.example.org" in message["text"]
+    assert {e["name"] for e in events} == {"child_age_months", "place_promised"}
+
+
+def test_recognition_check_outcome():
+    slots = {"profession": "nurse", "federal_state": "DE-BY", "lives_in_germany": True}
+    (message,), _ = run_action(ActionRecognitionResult(), tracker("/affirm", intent="affirm", slots=slots))
+    assert "Bayern" in message["text"] and "recognition.health-professions" in payloads(message)[0]
+
+
+def test_an_age_that_is_not_understood_is_asked_again():
+    dispatcher = CollectingDispatcher()
+    result = ValidateKitaForm().validate_child_age_months("keine Ahnung", dispatcher, tracker("keine Ahnung"), {})
+    assert result == {"child_age_months": None}
+    assert dispatcher.messages[0]["custom"]["text"] == texts.say("de", texts.AGE_NOT_UNDERSTOOD)
+
+
+def test_session_slots_follow_the_metadata_and_ignore_unknown_tenants():
+    action, dispatcher = ValidateSlotMappings(), CollectingDispatcher()
+    detected = tracker("...", slots={"locale": "uk"}, metadata={"locale": "fa", "locale_source": "detected"})
+    assert asyncio.run(action.extract_locale(dispatcher, detected, {})) == {"locale": "fa"}
+    hinted = tracker("...", slots={"locale": "uk"}, metadata={"locale": "de", "locale_source": "channel"})
+    assert asyncio.run(action.extract_locale(dispatcher, hinted, {})) == {"locale": "uk"}
+    assert asyncio.run(action.extract_tenant(dispatcher, tracker("..."), {})) == {"tenant": "demo"}
+    assert asyncio.run(action.extract_tenant(dispatcher, tracker("...", metadata={"tenant": "gone"}), {})) == {}
+
+
+def test_an_unknown_session_tenant_falls_back_to_the_default(services):
+    context = context_for({"tenant": "removed-since"}, {"metadata": {}}, services)
+    assert context.tenant is not None and context.tenant.id == "demo" and context.locale == "de"
+
+
+def test_the_action_server_runs_actions_and_renders_responses(knowledge, tmp_path):
+    from bot.server import ActionServerSettings, create_app
+
+    settings = ActionServerSettings(data_dir=tmp_path, index_watch_seconds=0, log_json=False)
+    with TestClient(create_app(settings, knowledge)) as client:
+        tracked = {"slots": {"locale": "ar"}, "latest_message": {"metadata": {"tenant": "demo"}}}
+        greeting = client.post("/nlg", json={"response": "utter_greet", "tracker": tracked}).json()["custom"]
+        assert greeting["locale"] == "ar" and "/ask_human" in payloads(greeting)
+        call = {
+            "next_action": "action_handover",
+            "sender_id": "x",
+            "tracker": {"sender_id": "x", "slots": {}, "latest_message": {"text": "hi"}, "events": []},
+            "domain": {},
+            "version": "3.6.21",
+        }
+        response = client.post("/webhook", json=call).json()
+        assert response["responses"][0]["custom"]["handover"] is True
+        assert client.post("/webhook", json={**call, "next_action": "action_nope"}).status_code == 404
