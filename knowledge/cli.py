@@ -346,7 +346,8 @@ def tune(
     console.print(params)
     summary = (
         f"dev: top-1 {m.top1:.3f}; abstention (5-fold cross-validated, {int(cv['signals'])} questions) on out-of-scope "
-        f"{cv['oos_abstention']:.3f}, false abstention {cv['false_abstention']:.3f} "
+        f"{cv['oos_abstention']:.3f} (development sets' own out-of-scope questions {cv['dev_oos_abstention']:.3f}), "
+        f"false abstention {cv['false_abstention']:.3f} "
         f"(at most {cv['worst_locale_false_abstention']:.3f} in one locale)"
     )
     console.print(summary)
@@ -355,7 +356,7 @@ def tune(
             PARAMS_FILE,
             comment=(
                 f"Tuned by `python -m knowledge tune {' '.join(f'--set {p}' for p in questions)}` "
-                f"on {len(items)} questions.\n{summary}"
+                f"on {len(items)} development questions and the index's labelled questions.\n{summary}"
             ),
         )
         console.print(f"written {PARAMS_FILE}")

@@ -188,10 +188,10 @@ def tune(
 
     1. Grid-search the fusion weights (lexical, classifier) for the best top-1 (then MRR) on the in-scope
        development questions.
-    2. Collect the abstention signals of questions the classifier did not learn from: the in-scope development
-       questions, and every labelled question of the index (topic questions in scope; boundaries, far, local,
-       everyday, near and chatter out of scope) scored by a classifier trained without its fold. The old
-       development sets' out-of-scope questions are not used: many of them are answered by later topics.
+    2. Collect the abstention signals of questions the classifier did not learn from: the development
+       questions, in scope and out of scope, and every labelled question of the index (topic questions in
+       scope; boundaries, far, local, everyday, near and chatter out of scope) scored by a classifier trained
+       without its fold.
     3. Fit a logistic model on those signals; choose the threshold on cross-validated predictions so that no
        locale abstains on more than ``max_false_abstention`` of its in-scope development questions (2 % keeps
        a margin to the 3 % goal), and the relevance floor as the ``floor_quantile`` of the best cosine of
@@ -201,8 +201,10 @@ def tune(
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     inside = [q for q in questions if q.topic]
+    outside = [q for q in questions if not q.topic]
     base = searcher.params
     evidence = gather(searcher, inside, params=base)
+    outside_evidence = gather(searcher, outside, params=base)
     best_key, best_params = None, base
     grid = itertools.product((0.2, 0.35, 0.5, 0.65), (3.0, 6.0, 12.0), (0.3, 0.5, 0.7, 0.85))
     for weight, half, classifier_weight in grid:
@@ -214,11 +216,12 @@ def tune(
 
     dev_features = [searcher.decide(found, None, 5, best_params).features for found in evidence]
     dense_tops = np.array([f[0] for f in dev_features])
+    outside_features = [searcher.decide(found, None, 5, best_params).features for found in outside_evidence]
     fold_features, fold_labels, fold_locales = _cross_fitted_signals(searcher, best_params)
-    x = np.array(dev_features + fold_features, dtype=float)
-    y = np.array([True] * len(dev_features) + fold_labels)
-    is_dev = np.array([True] * len(dev_features) + [False] * len(fold_features))
-    locales = np.array([q.locale for q in inside] + fold_locales)
+    x = np.array(dev_features + outside_features + fold_features, dtype=float)
+    y = np.array([True] * len(dev_features) + [False] * len(outside_features) + fold_labels)
+    is_dev = np.array([True] * len(dev_features) + [False] * (len(outside_features) + len(fold_features)))
+    locales = np.array([q.locale for q in inside] + [q.locale for q in outside] + fold_locales)
 
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
     scaled = (x - mean) / std
@@ -231,6 +234,9 @@ def tune(
     cv = {
         "false_abstention": float(np.mean(~answered[is_dev])),
         "oos_abstention": float(np.mean(~answered[~y])),
+        "dev_oos_abstention": float(np.mean(~answered[len(dev_features) : len(dev_features) + len(outside_features)]))
+        if outside_features
+        else float("nan"),
         "worst_locale_false_abstention": max(
             float(np.mean(~answered[is_dev & (locales == code)])) for code in np.unique(locales[is_dev])
         ),

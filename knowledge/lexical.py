@@ -1,13 +1,16 @@
 """BM25 over entries, one index per locale (bm25s).
 
-Each entry is one document: title, questions, summary and body. Tokens come from ``text.lexical_tokens``,
-which folds diacritics and adds prefix stems, so the same code serves all nine scripts.
+Each entry is one document: title, questions, summary and body, plus the topic questions written for it
+(``knowledge/questions``), which bring the words people really type: colloquial words, typos, Arabic and
+Persian in Latin letters. Tokens come from ``text.lexical_tokens``, which folds diacritics and adds prefix
+stems, so the same code serves all nine scripts.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import bm25s
@@ -17,8 +20,8 @@ from knowledge.models import Entry
 from knowledge.text import lexical_tokens
 
 
-def document_text(entry: Entry) -> str:
-    return "\n".join([entry.title, *entry.questions, entry.summary, entry.body])
+def document_text(entry: Entry, asked: Sequence[str] = ()) -> str:
+    return "\n".join([entry.title, *entry.questions, *asked, entry.summary, entry.body])
 
 
 @dataclass
@@ -31,13 +34,20 @@ class LocaleIndex:
 
 
 class LexicalIndex:
-    def __init__(self, entries: list[Entry], k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(
+        self,
+        entries: list[Entry],
+        asked: Mapping[tuple[str, str], Sequence[str]] | None = None,  # (entry id, locale) -> topic questions
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> None:
+        asked = asked or {}
         by_locale: dict[str, list[Entry]] = {}
         for entry in entries:
             by_locale.setdefault(entry.locale, []).append(entry)
         self._indexes: dict[str, LocaleIndex] = {}
         for locale, group in by_locale.items():
-            corpus = [lexical_tokens(document_text(e), locale=locale) for e in group]
+            corpus = [lexical_tokens(document_text(e, asked.get(e.key, ())), locale=locale) for e in group]
             bm25 = bm25s.BM25(k1=k1, b=b)
             bm25.index(corpus, show_progress=False)
             token_sets = [frozenset(tokens) for tokens in corpus]

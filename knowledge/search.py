@@ -134,7 +134,11 @@ class Searcher:
         self.index = index
         self.embedder = embedder
         self.params = params or SearchParams()
-        self.lexical = LexicalIndex(list(index.entries.values()))
+        asked: dict[tuple[str, str], list[str]] = {}
+        for question in index.training:
+            if question.subject is None:
+                asked.setdefault((question.label, question.locale), []).append(question.text)
+        self.lexical = LexicalIndex(list(index.entries.values()), asked)
         self._versions: dict[str, dict[str, Entry]] = {}
         for entry in index.entries.values():
             self._versions.setdefault(entry.id, {})[entry.locale] = entry
