@@ -24,7 +24,7 @@ DEVELOPMENT = sorted((ROOT / "eval").glob("dev*.yaml"))
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
-NEWEST_FLOORS = {"top1": 0.85, "oos_abstention": 0.80, "false_abstention": 0.06}
+NEWEST_FLOORS = {"top1": 0.86, "oos_abstention": 0.88, "false_abstention": 0.04}
 
 
 def _folded(text: str) -> str:
