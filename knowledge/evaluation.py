@@ -269,7 +269,7 @@ def _cross_fitted_signals(searcher: Searcher, params: SearchParams) -> tuple[lis
     for fold in range(CROSS_FIT_FOLDS):
         keep = np.concatenate([np.arange(first), first + np.flatnonzero(fold_of != fold)])
         classifier = TopicClassifier.fit(vectors[keep], [labels[i] for i in keep])
-        fold_searcher = Searcher(replace(index, classifier=classifier), searcher.embedder, params)
+        fold_searcher = Searcher(replace(index, classifier=classifier), searcher.embedder, params, searcher.topic_of)
         for i in np.flatnonzero(fold_of == fold):
             question = index.training[i]
             found = fold_searcher.gather(question.text, question.locale, vectors[first + i], params)

@@ -18,6 +18,7 @@ the model and the threshold are tuned on the development sets (``make tune``) an
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -125,7 +126,13 @@ class SearchResult:
 class Searcher:
     """Answers "which entries fit this question?" for one loaded index. Thread-safe for reads."""
 
-    def __init__(self, index: KnowledgeIndex, embedder: Embedder, params: SearchParams | None = None) -> None:
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        embedder: Embedder,
+        params: SearchParams | None = None,
+        topic_of: Callable[[str], str | None] | None = None,  # Catalogue.topic_of; without it, every id is a topic
+    ) -> None:
         if index.manifest.model_id != embedder.model_id:
             raise ValueError(
                 f"index was built with {index.manifest.model_id!r} but the embedder is {embedder.model_id!r}; "
@@ -142,7 +149,8 @@ class Searcher:
         self._versions: dict[str, dict[str, Entry]] = {}
         for entry in index.entries.values():
             self._versions.setdefault(entry.id, {})[entry.locale] = entry
-        self._topics = {entry_id: _topic_of(entry_id, self._versions) for entry_id in self._versions}
+        self.topic_of = topic_of or (lambda entry_id: entry_id)
+        self._topics = {entry_id: self.topic_of(entry_id) or entry_id for entry_id in self._versions}
 
     # -- pieces, public so that evaluation can measure each part -------------------------------------
     def dense_scores(self, query_vector: np.ndarray, locale: str, params: SearchParams) -> dict[str, float]:
@@ -235,7 +243,7 @@ class Searcher:
             score = (1 - p.lexical_weight) * d + p.lexical_weight * lx
             hits[entry_id] = Hit(found[0], score, dense.get(entry_id, 0.0), lex_raw, found[1])
 
-        ranked = _prefer_local(hits, tenant, p.local_margin)
+        ranked = _prefer_local(hits, tenant, p.local_margin, self._topics)
         ranked.sort(key=lambda h: h.score, reverse=True)
         top = ranked[: max(k, 2)]
         coverage = self.lexical.coverage(evidence.query, top[0].entry.key) if top else 0.0
@@ -300,16 +308,6 @@ def signals(
     )
 
 
-def _topic_of(entry_id: str, known: dict[str, object]) -> str:
-    """The most general id among the entry's dotted prefixes that is an entry itself."""
-    parts = entry_id.split(".")
-    for end in range(1, len(parts)):
-        prefix = ".".join(parts[:end])
-        if prefix in known:
-            return prefix
-    return entry_id
-
-
 def _visible(entry: Entry, tenant: Tenant | None) -> bool:
     """Tenant-local entries are only for their tenant."""
     return not entry.is_local or (tenant is not None and entry.region == tenant.id)
@@ -321,14 +319,14 @@ def _specific_to(entry: Entry, tenant: Tenant | None) -> bool:
     return entry.region == tenant.id or (entry.region.startswith("DE-") and entry.region == tenant.region)
 
 
-def _prefer_local(hits: dict[str, Hit], tenant: Tenant | None, margin: float) -> list[Hit]:
-    """A tenant's own entry (or its state's) outranks the general entry it specialises when close to it."""
+def _prefer_local(hits: dict[str, Hit], tenant: Tenant | None, margin: float, topics: dict[str, str]) -> list[Hit]:
+    """A tenant's own entry (or its state's) outranks the general entry of its topic when close to it."""
     result = dict(hits)
     for entry_id, hit in hits.items():
         if not _specific_to(hit.entry, tenant):
             continue
-        parent = entry_id.rsplit(".", 1)[0]
-        general = hits.get(parent)
+        topic = topics.get(entry_id, entry_id)
+        general = hits.get(topic) if topic != entry_id else None
         if general and hit.score >= general.score - margin:
             result[entry_id] = Hit(
                 hit.entry, max(hit.score, general.score + 1e-3), hit.dense, hit.lexical, hit.fallback

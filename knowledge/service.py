@@ -78,7 +78,7 @@ class KnowledgeService:
         with self._lock:
             try:
                 index = load_index(self.settings.index_dir)
-                searcher = Searcher(index, self.embedder, SearchParams.load())
+                searcher = Searcher(index, self.embedder, SearchParams.load(), self.catalogue.topic_of)
             except Exception as exc:  # noqa: BLE001 - any broken build must leave the old one serving
                 self.error = f"index {build.name} not loaded: {exc}"
                 log.exception("index reload failed")

@@ -25,6 +25,9 @@ SIMILARITY = 85  # character similarity (0-100) at which two questions count as 
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
 NEWEST_FLOORS = {"top1": 0.86, "oos_abstention": 0.88, "false_abstention": 0.04}
+# Out-of-scope abstention per class, all locales together (16-17 questions per class and locale are too few
+# for a floor per cell).
+NEWEST_CLASS_FLOORS = {"far": 0.90, "local": 0.95, "everyday": 0.76, "near": 0.78, "chatter": 0.92}
 
 
 def _folded(text: str) -> str:
@@ -97,3 +100,5 @@ def test_newest_blind_set_holds_its_floors(knowledge):
     for locale, m in table.items():
         assert m.top1 >= NEWEST_FLOORS["top1"], f"{locale}: top-1 {m.top1:.3f}"
         assert m.false_abstention <= NEWEST_FLOORS["false_abstention"], f"{locale}: {m.false_abstention:.3f}"
+    for kind, row in evaluation.abstention_by_class(outcomes).items():
+        assert row["all"][1] >= NEWEST_CLASS_FLOORS[kind], f"{kind}: {row['all'][1]:.3f}"
