@@ -267,9 +267,17 @@ def _cross_fitted_signals(searcher: Searcher, params: SearchParams) -> tuple[lis
     in_scope: list[bool] = []
     locales: list[str] = []
     for fold in range(CROSS_FIT_FOLDS):
-        keep = np.concatenate([np.arange(first), first + np.flatnonzero(fold_of != fold)])
-        classifier = TopicClassifier.fit(vectors[keep], [labels[i] for i in keep])
-        fold_searcher = Searcher(replace(index, classifier=classifier), searcher.embedder, params, searcher.topic_of)
+        outside_fold = np.flatnonzero(fold_of != fold)  # labelled questions the fold's classifier may learn from
+        rows = np.concatenate([np.arange(first), first + outside_fold])
+        classifier = TopicClassifier.fit(vectors[rows], [labels[i] for i in rows])
+        # The fold's own topic questions leave the BM25 documents too, or their lexical signal would be optimistic.
+        without_fold = replace(
+            index,
+            classifier=classifier,
+            training=[index.training[i] for i in outside_fold],
+            training_vectors=index.training_vectors[outside_fold],
+        )
+        fold_searcher = Searcher(without_fold, searcher.embedder, params, searcher.topic_of)
         for i in np.flatnonzero(fold_of == fold):
             question = index.training[i]
             found = fold_searcher.gather(question.text, question.locale, vectors[first + i], params)
