@@ -115,9 +115,12 @@ class KnowledgeIndex:
 
     def classifier_examples(self) -> tuple[np.ndarray, list[str]]:
         """What the classifier learns from: the entries' questions and titles, and the labelled questions."""
-        picked = [i for i, row in enumerate(self.rows) if row.kind in ("question", "title")]
-        vectors = self.faiss_index.reconstruct_batch(np.array(picked, dtype=np.int64)) if picked else None
-        return classifier_examples(self.rows, vectors, picked, self.training, self.training_vectors)
+        return classifier_examples(
+            self.rows,
+            lambda picked: self.faiss_index.reconstruct_batch(np.array(picked, dtype=np.int64)),
+            self.training,
+            self.training_vectors,
+        )
 
     def search_vectors(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self.faiss_index.ntotal)
@@ -190,13 +193,14 @@ def _read_training(build: Path) -> tuple[list[LabelledQuestion], np.ndarray]:
 
 def classifier_examples(
     rows: list[ChunkRow],
-    chunk_vectors: np.ndarray | None,
-    picked: list[int],
+    chunk_vectors: Callable[[list[int]], np.ndarray],  # the vectors of these rows
     training: list[LabelledQuestion],
     training_vectors: np.ndarray,
 ) -> tuple[np.ndarray, list[str]]:
-    """Vectors and labels the topic classifier is trained on (``picked`` rows of ``chunk_vectors``)."""
-    parts = [chunk_vectors] if chunk_vectors is not None else []
+    """Vectors and labels the topic classifier is trained on: the entries' question and title chunks, then the
+    labelled questions."""
+    picked = [i for i, row in enumerate(rows) if row.kind in ("question", "title")]
+    parts = [chunk_vectors(picked)] if picked else []
     if training:
         parts.append(training_vectors)
     labels = [rows[i].entry_id for i in picked] + [q.label for q in training]
@@ -288,9 +292,8 @@ def build_index(
 
     vectors = np.vstack(parts).astype(np.float32) if parts else np.zeros((0, embedder.dim), np.float32)
     faiss_index, kind = make_faiss_index(vectors, approximate_above)
-    picked = [i for i, row in enumerate(rows) if row.kind in ("question", "title")]
     classifier = TopicClassifier.fit(
-        *classifier_examples(rows, vectors[picked], picked, training.questions, training_vectors),
+        *classifier_examples(rows, lambda picked: vectors[picked], training.questions, training_vectors),
         previous=previous.classifier,
     )
     manifest = Manifest(
