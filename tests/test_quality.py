@@ -59,6 +59,9 @@ def _training_by_locale() -> dict[str, list[str]]:
 
 def _near_copies(questions: list[str], others: list[str]) -> list[tuple[str, str]]:
     """Pairs (question, other) whose folded texts are at least SIMILARITY alike."""
+    # A question that folds to nothing (an emoji, punctuation) has no words that could be copied.
+    questions = [q for q in questions if _folded(q)]
+    others = [o for o in others if _folded(o)]
     if not questions or not others:
         return []
     left, right = [_folded(q) for q in questions], [_folded(o) for o in others]
@@ -90,6 +93,7 @@ def test_near_copy_check_catches_case_accents_and_typos():
     assert _near_copies(["çocuk parası nasıl alınır"], ["cocuk parasi nasil alinir?"])
     assert _near_copies(["where do i register my flat"], ["where do i regster my flat"])
     assert not _near_copies(["where do i register my flat"], ["how much is the kita fee"])
+    assert not _near_copies(["👍"], ["❤️"])
 
 
 def test_newest_blind_set_holds_its_floors(knowledge):
