@@ -14,6 +14,7 @@ from api.observability import Metrics
 from api.rasa_client import RasaClient
 from api.security import RateLimits
 from knowledge.feedback import FeedbackStore
+from knowledge.outcomes import OutcomeStore
 from knowledge.service import KnowledgeService
 
 
@@ -22,6 +23,7 @@ class AppState:
     settings: Settings
     knowledge: KnowledgeService
     feedback: FeedbackStore
+    outcomes: OutcomeStore
     http: httpx.AsyncClient
     rasa: RasaClient
     conversation: Conversation
