@@ -15,7 +15,7 @@ from api.config import Settings, get_settings
 from api.conversation import Conversation
 from api.observability import Metrics, MetricsMiddleware
 from api.rasa_client import RasaClient
-from api.routes import admin, chat, health, knowledge, meta, webhooks, widget
+from api.routes import admin, chat, dashboard, health, knowledge, meta, webhooks, widget
 from api.security import BodySizeLimit, RateLimits, TenantCORSMiddleware
 from api.state import AppState
 from api.usage import UsageRecorder
@@ -81,6 +81,7 @@ def create_app(
         knowledge.router,
         meta.router,
         admin.router,
+        dashboard.router,
         webhooks.router,
         widget.router,
     ):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -10,6 +10,7 @@ import httpx
 from api.channels import Messengers
 from api.config import Settings
 from api.conversation import Conversation
+from api.dashboard import ContentCache
 from api.observability import Metrics
 from api.rasa_client import RasaClient
 from api.security import RateLimits
@@ -30,6 +31,7 @@ class AppState:
     limits: RateLimits
     metrics: Metrics
     messengers: Messengers
+    content: ContentCache = field(default_factory=ContentCache)
 
     @property
     def build_name(self) -> str | None:
