@@ -119,7 +119,7 @@ async def whatsapp_signed_body(
 
 MAX_PERIOD_DAYS = 731
 DEFAULT_PERIOD_DAYS = 30
-DASHBOARD_CHALLENGE = 'Basic realm="Lotse dashboard", Bearer'
+DASHBOARD_CHALLENGE = 'Basic realm="Lotse dashboard", charset="UTF-8"'  # browsers ask for the token; API clients send Bearer
 
 
 def given_token(authorization: str | None) -> str | None:
