@@ -119,7 +119,8 @@ async def whatsapp_signed_body(
 
 MAX_PERIOD_DAYS = 731
 DEFAULT_PERIOD_DAYS = 30
-DASHBOARD_CHALLENGE = 'Basic realm="Lotse dashboard", charset="UTF-8"'  # browsers ask for the token; API clients send Bearer
+# Browsers then ask for the token (as the password); API clients send it as a bearer token.
+DASHBOARD_CHALLENGE = 'Basic realm="Lotse dashboard", charset="UTF-8"'
 
 
 def given_token(authorization: str | None) -> str | None:

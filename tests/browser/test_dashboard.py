@@ -55,9 +55,8 @@ def api_url(tmp_path: Path, knowledge):
 def test_dashboard_renders_charts_tables_and_works_by_keyboard(browser: Browser, api_url: str):  # noqa: F811
     refused = httpx.get(api_url + "/dashboard")
     assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Basic")
-    context = browser.new_context(
-        http_credentials={"username": "admin", "password": TOKEN}, locale="de-DE", viewport={"width": 1280, "height": 900}
-    )
+    credentials = {"username": "admin", "password": TOKEN}
+    context = browser.new_context(http_credentials=credentials, locale="de-DE", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
