@@ -28,6 +28,11 @@ SCHEMA = (
         turns INTEGER NOT NULL, conversations INTEGER NOT NULL, fallbacks INTEGER NOT NULL,
         PRIMARY KEY (tenant, day, locale, channel, topic, outcome)
     )""",
+    # Covering indexes in the order the dashboard groups by: its queries read the index alone.
+    """CREATE INDEX IF NOT EXISTS turn_counts_by_tenant ON turn_counts
+        (tenant, day, channel, locale, outcome, topic, turns, conversations, fallbacks)""",
+    """CREATE INDEX IF NOT EXISTS turn_counts_by_day ON turn_counts
+        (day, channel, locale, outcome, topic, turns, conversations, fallbacks)""",
 )
 _UPSERT = """
 INSERT INTO turn_counts (day, tenant, locale, channel, topic, outcome, turns, conversations, fallbacks)
