@@ -119,6 +119,7 @@ async def whatsapp_signed_body(
 
 MAX_PERIOD_DAYS = 731
 DEFAULT_PERIOD_DAYS = 30
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)  # keeps date arithmetic far from its limits
 # Browsers then ask for the token (as the password); API clients send it as a bearer token.
 DASHBOARD_CHALLENGE = 'Basic realm="Lotse dashboard", charset="UTF-8"'
 
@@ -178,6 +179,9 @@ def stats_query(
         raise ApiError(403, "forbidden", "This token opens only its own tenant's dashboard.")
     wanted = tenant or viewer
     found = find_tenant(state, wanted) if wanted else None
+    for day in (start, end):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise ApiError(422, "invalid_period", f"{day} is outside {EARLIEST} to {LATEST}.")
     end = end or datetime.now(UTC).date()
     start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if start > end:

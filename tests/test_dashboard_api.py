@@ -72,6 +72,8 @@ def test_the_admin_sees_any_tenant_or_all_and_an_unknown_one_is_404(client):
         ("from=2026-12-01&to=2026-11-01", "invalid_period"),
         ("from=2020-01-01&to=2026-11-01", "invalid_period"),
         ("from=yesterday", "invalid_request"),
+        ("from=9999-12-30&to=9999-12-31", "invalid_period"),
+        ("to=0001-01-01", "invalid_period"),
         ("to=2026-13-45", "invalid_request"),
         ("tenant=" + "x" * 60, "invalid_request"),
     ],
