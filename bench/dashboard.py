@@ -23,7 +23,7 @@ from api.main import create_app
 from bench.common import percentiles
 from knowledge.config import KnowledgeSettings
 from knowledge.feedback import FeedbackStore
-from knowledge.outcomes import OutcomeStore
+from knowledge.outcomes import ALL_TENANTS, OutcomeStore
 from knowledge.service import KnowledgeService
 from tests.fakes import api_settings
 
@@ -59,6 +59,10 @@ def seed(path: Path, tenants: list[str], days: int, topics: list[str], rng: rand
     db.executemany(
         "INSERT INTO turn_counts VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
         [(d.isoformat(), *rest) for d, *rest in rows],
+    )
+    db.execute(  # the sums over all tenants, as OutcomeStore.add keeps them
+        f"INSERT INTO turn_counts SELECT day, '{ALL_TENANTS}', locale, channel, topic, outcome, SUM(turns), "
+        "SUM(conversations), SUM(fallbacks) FROM turn_counts GROUP BY day, locale, channel, topic, outcome"
     )
     db.commit()
     db.close()
