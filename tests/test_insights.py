@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from api.charts import Period, by_week, stacked_bars
+from api.dashboard import quantile
 from api.usage import outcome_of
 from bot.messages import bot_message
 from knowledge import insights
@@ -147,3 +149,26 @@ def test_feedback_and_declined_questions_per_tenant_and_period(tmp_path):
     assert row.subject == "pets" and "0171" not in row.question and row.count == 1
     assert len(feedback.ratings(None, DAY, DAY)) == 2 and feedback.declined("demo", DAY + timedelta(days=1), DAY) == []
     feedback.close()
+
+
+def test_latency_quantiles_from_histogram_buckets():
+    buckets = [(0.1, 5.0), (0.25, 10.0), (float("inf"), 10.0)]
+    assert quantile(buckets, 0.5) == 0.1 and quantile(buckets, 0.95) == 0.235
+    assert quantile([(0.1, 0.0), (float("inf"), 0.0)], 0.5) is None and quantile([], 0.5) is None
+    assert quantile([(0.1, 0.0), (float("inf"), 4.0)], 0.5) == 0.1  # beyond the last bound: the last bound
+
+
+def test_stacked_bars_scale_to_the_highest_period_and_weeks_sum_days():
+    monday = date(2026, 11, 23)
+    days = [Period(monday + timedelta(days=n), {"web": n, "telegram": 1}) for n in range(8)]
+    weeks = by_week(days)
+    assert [(w.start, w.values) for w in weeks] == [
+        (monday, {"web": 21, "telegram": 7}),
+        (monday + timedelta(days=7), {"web": 7, "telegram": 1}),
+    ]
+    chart = stacked_bars(weeks, ["web", "telegram"], {"web": "Web"}, width=200, height=124)
+    assert chart.maximum == 28 and len(chart.bars) == 4
+    first_web, first_telegram = chart.bars[:2]
+    assert first_web.height == 75.0 and first_telegram.height == 25.0 and first_telegram.y == 0.0
+    assert first_web.title == "2026-11-23 · Web: 21" and chart.legend[0][1] == "web"
+    assert stacked_bars([], ["web"], {}).bars == []
