@@ -35,7 +35,7 @@ export LOTSE_LOG_JSON ?= false
 RASA_MODEL := bot/models/lotse.tar.gz
 RASA_INPUTS := bot/config.yml bot/domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) \
 	$(wildcard bot/components/*.py)
-PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
+PO_FILES := $(wildcard locales/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 .PHONY: help run test setup index validate eval tune bench bench-nlu locales extract-messages rasa-validate \
@@ -108,11 +108,15 @@ extract-messages: $(APP_VENV)/.installed ## Extract texts to locales/messages.po
 	$(APP_VENV)/bin/pybabel extract -F locales/babel.cfg -k N_ -o locales/messages.pot --no-location --sort-output \
 		--project Lotse --msgid-bugs-address "" .
 	$(APP_VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
+	$(APP_VENV)/bin/pybabel extract -F locales/babel-dashboard.cfg -o locales/dashboard.pot --no-location \
+		--sort-output --project Lotse --msgid-bugs-address "" .
+	$(APP_VENV)/bin/pybabel update -D dashboard -i locales/dashboard.pot -d locales -l de --no-fuzzy-matching \
+		--ignore-obsolete
 
 locales: $(MO_FILES) ## Compile translation catalogs
 
-locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(APP_VENV)/.installed
-	$(APP_VENV)/bin/pybabel compile --statistics -d locales -l $* 2>&1 | tail -1
+locales/%.mo: locales/%.po $(APP_VENV)/.installed
+	$(APP_VENV)/bin/pybabel compile --statistics -i $< -o $@ 2>&1 | tail -1
 
 browser: ## Install Debian's Chromium for the widget tests if it is missing
 	@command -v chromium >/dev/null || { echo "installing chromium (Debian package)"; \

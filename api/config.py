@@ -22,7 +22,9 @@ class Settings(ServerSettings):
     rasa_timeout_seconds: float = 10.0
     rasa_retries: int = Field(default=2, ge=0, le=5)
 
-    admin_token: SecretStr | None = None  # enables POST /api/v1/admin/reload
+    admin_token: SecretStr | None = None  # enables POST /api/v1/admin/reload and every tenant's dashboard
+    # Dashboard tokens by tenant id, as JSON: {"demo": "..."}; or a SHA-256 in the tenant file.
+    dashboard_tokens: dict[str, SecretStr] = Field(default_factory=dict)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     rate_limit_ip: str = "60/minute"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import locales
 from api.rasa_client import RasaClient, RasaUnavailable
@@ -21,6 +22,9 @@ from bot.replies import reply_without_dialogue
 from knowledge.feedback import FeedbackStore
 from knowledge.service import KnowledgeService
 from knowledge.tenants import Tenant
+
+if TYPE_CHECKING:  # api.usage imports the channels, which import this module
+    from api.usage import UsageRecorder
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +57,34 @@ class TurnResult:
 
 
 class Conversation:
-    def __init__(self, rasa: RasaClient, knowledge: KnowledgeService, feedback: FeedbackStore | None = None) -> None:
+    def __init__(
+        self,
+        rasa: RasaClient,
+        knowledge: KnowledgeService,
+        feedback: FeedbackStore | None = None,
+        usage: UsageRecorder | None = None,
+    ) -> None:
         self.rasa = rasa
         self.knowledge = knowledge
         self.feedback = feedback
+        self.usage = usage
 
     async def handle(self, turn: Turn) -> TurnResult:
+        """The bot's reply to one turn; the one place where every turn's outcome is counted."""
+        result = await self._reply(turn)
+        if self.usage is not None:
+            await asyncio.to_thread(
+                self.usage.record,
+                tenant=turn.tenant.id,
+                channel=turn.channel,
+                sender_id=turn.sender_id,
+                locale=result.locale,
+                messages=result.messages,
+                degraded=result.degraded,
+            )
+        return result
+
+    async def _reply(self, turn: Turn) -> TurnResult:
         locale, source = turn.resolve_locale()
         metadata = TurnMetadata(locale=locale, locale_source=source, tenant=turn.tenant.id, channel=turn.channel)
         try:

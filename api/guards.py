@@ -9,9 +9,14 @@ api/security.py.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 
 from api.channels import telegram, whatsapp
 from api.deps import StateDep, check_locale, find_tenant
@@ -23,6 +28,7 @@ from knowledge.tenants import Tenant
 __all__ = [
     "AdminDep",
     "ChatLocaleDep",
+    "DashboardDep",
     "MetricsAccessDep",
     "RateLimitDep",
     "TelegramSecretDep",
@@ -109,7 +115,84 @@ async def whatsapp_signed_body(
     return raw
 
 
+# --- the dashboard ---------------------------------------------------------------------------------------------
+
+MAX_PERIOD_DAYS = 731
+DEFAULT_PERIOD_DAYS = 30
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)  # keeps date arithmetic far from its limits
+# Browsers then ask for the token (as the password); API clients send it as a bearer token.
+DASHBOARD_CHALLENGE = 'Basic realm="Lotse dashboard", charset="UTF-8"'
+
+
+def given_token(authorization: str | None) -> str | None:
+    """The token of ``Bearer <token>`` (API clients) or the password of HTTP Basic (browsers; any user name)."""
+    scheme, _, value = (authorization or "").strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value.strip(), validate=True).decode().partition(":")[2] or None
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    return None
+
+
+def dashboard_viewer(state: StateDep, authorization: Annotated[str | None, Header()] = None) -> str | None:
+    """Who is looking: None for the admin (every tenant), else the one tenant whose dashboard token was given
+    (from ``LOTSE_DASHBOARD_TOKENS`` or the SHA-256 in the tenant file). 401 for anything else."""
+    token = given_token(authorization)
+    admin = state.settings.admin_token.get_secret_value() if state.settings.admin_token else None
+    if token and same_secret(token, admin):
+        return None
+    digest = hashlib.sha256(token.encode()).hexdigest() if token else None
+    for tenant in state.knowledge.tenants.values():
+        from_env = state.settings.dashboard_tokens.get(tenant.id)
+        if same_secret(token, from_env.get_secret_value() if from_env else None) or same_secret(
+            digest, tenant.dashboard_token_sha256
+        ):
+            return tenant.id
+    raise ApiError(
+        401,
+        "unauthorized",
+        "A dashboard or admin token is required.",
+        headers={"WWW-Authenticate": DASHBOARD_CHALLENGE},
+    )
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    tenant: Tenant | None  # None: all tenants (admin only)
+    start: date
+    end: date
+    admin: bool  # may choose any tenant
+
+
+def stats_query(
+    state: StateDep,
+    viewer: Annotated[str | None, Depends(dashboard_viewer)],
+    tenant: Annotated[str | None, Query(max_length=41, description="Tenant id; all tenants (admin) or yours.")] = None,
+    start: Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD); 30 days back.")] = None,
+    end: Annotated[date | None, Query(alias="to", description="Last day (YYYY-MM-DD); today (UTC).")] = None,
+) -> StatsQuery:
+    """Whose numbers for which days: a tenant's token sees only that tenant (403 for another one)."""
+    if viewer is not None and tenant not in (None, viewer):
+        raise ApiError(403, "forbidden", "This token opens only its own tenant's dashboard.")
+    wanted = tenant or viewer
+    found = find_tenant(state, wanted) if wanted else None
+    for day in (start, end):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise ApiError(422, "invalid_period", f"{day} is outside {EARLIEST} to {LATEST}.")
+    end = end or datetime.now(UTC).date()
+    start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    if start > end:
+        raise ApiError(422, "invalid_period", f"from ({start}) is after to ({end}).")
+    if (end - start).days >= MAX_PERIOD_DAYS:
+        raise ApiError(422, "invalid_period", f"The period may span at most {MAX_PERIOD_DAYS} days.")
+    return StatsQuery(found, start, end, admin=viewer is None)
+
+
 AdminDep = Annotated[None, Depends(require_admin)]
+DashboardDep = Annotated[StatsQuery, Depends(stats_query)]
 MetricsAccessDep = Annotated[None, Depends(require_loopback_or_admin)]
 ChatLocaleDep = Annotated[str | None, Depends(chat_locale)]
 RateLimitDep = Annotated[None, Depends(rate_limit)]

@@ -15,11 +15,13 @@ from api.config import Settings, get_settings
 from api.conversation import Conversation
 from api.observability import Metrics, MetricsMiddleware
 from api.rasa_client import RasaClient
-from api.routes import admin, chat, health, knowledge, meta, webhooks, widget
+from api.routes import admin, chat, dashboard, health, knowledge, meta, webhooks, widget
 from api.security import BodySizeLimit, RateLimits, TenantCORSMiddleware
 from api.state import AppState
+from api.usage import UsageRecorder
 from bot.runtime import configure_logging, open_services
 from knowledge import langid
+from knowledge.outcomes import OutcomeStore
 from knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
@@ -44,13 +46,16 @@ def create_app(
                 transport=transport,
             )
             rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries)
+            outcomes = OutcomeStore.open(settings.database_path)
+            usage = UsageRecorder(outcomes, services.knowledge)
             app.state.lotse = AppState(
                 settings=settings,
                 knowledge=services.knowledge,
                 feedback=services.feedback,
                 http=http,
                 rasa=rasa,
-                conversation=Conversation(rasa, services.knowledge, services.feedback),
+                outcomes=outcomes,
+                conversation=Conversation(rasa, services.knowledge, services.feedback, usage),
                 limits=RateLimits(settings.rate_limit_ip, settings.rate_limit_session),
                 metrics=metrics,
                 messengers=open_messengers(settings, http),
@@ -60,6 +65,7 @@ def create_app(
                 yield
             finally:
                 await http.aclose()
+                outcomes.close()
 
     app = FastAPI(
         title="Lotse API",
@@ -75,6 +81,7 @@ def create_app(
         knowledge.router,
         meta.router,
         admin.router,
+        dashboard.router,
         webhooks.router,
         widget.router,
     ):

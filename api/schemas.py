@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from knowledge.insights import ContentStatus, EntryFeedback, Gaps, UsageStats
 from knowledge.models import Source
 from knowledge.text import clean_message
 
@@ -138,3 +139,23 @@ class ReadinessResponse(BaseModel):
     index: str | None
     rasa: bool
     reasons: list[str] = Field(default_factory=list)
+
+
+class ServiceHealth(BaseModel):
+    """Of this API process since it started (Prometheus metrics), not of the period."""
+
+    chat_requests: int
+    chat_p50_seconds: float | None = Field(description="Median latency of POST /api/v1/chat (histogram estimate).")
+    chat_p95_seconds: float | None
+    server_errors: int = Field(description="Responses with a 5xx status.")
+    failed_turns: int = Field(description="Messenger turns that failed and got a 'try again' notice.")
+
+
+class StatsResponse(BaseModel):
+    """Everything the dashboard shows, for one tenant (or all, for the admin) and a period."""
+
+    usage: UsageStats
+    gaps: Gaps = Field(description="What to write next: declined questions by subject.")
+    feedback: list[EntryFeedback] = Field(description="Did this help? per entry, least helpful first.")
+    health: ServiceHealth
+    content: ContentStatus

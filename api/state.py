@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -10,10 +10,12 @@ import httpx
 from api.channels import Messengers
 from api.config import Settings
 from api.conversation import Conversation
+from api.dashboard import ContentCache
 from api.observability import Metrics
 from api.rasa_client import RasaClient
 from api.security import RateLimits
 from knowledge.feedback import FeedbackStore
+from knowledge.outcomes import OutcomeStore
 from knowledge.service import KnowledgeService
 
 
@@ -22,12 +24,14 @@ class AppState:
     settings: Settings
     knowledge: KnowledgeService
     feedback: FeedbackStore
+    outcomes: OutcomeStore
     http: httpx.AsyncClient
     rasa: RasaClient
     conversation: Conversation
     limits: RateLimits
     metrics: Metrics
     messengers: Messengers
+    content: ContentCache = field(default_factory=ContentCache)
 
     @property
     def build_name(self) -> str | None:

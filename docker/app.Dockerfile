@@ -12,7 +12,7 @@ COPY bot bot
 COPY knowledge knowledge
 COPY locales locales
 COPY eval eval
-RUN pybabel compile -d locales --statistics \
+RUN pybabel compile -d locales --statistics && pybabel compile -D dashboard -d locales -l de \
     && useradd --system --uid 10001 lotse && mkdir -p var && chown lotse var
 USER lotse
 EXPOSE 8000 5055

@@ -11,7 +11,7 @@ import re
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from knowledge.text import fold
@@ -56,6 +56,23 @@ class Gap:
     locale: str
     question: str
     count: int
+
+
+@dataclass(frozen=True)
+class Declined:
+    """Declined questions of one language with the same normalised text."""
+
+    locale: str
+    question: str  # as stored: scrubbed of contact data
+    normalized: str
+    subject: str | None
+    count: int
+
+
+def _period(tenant: str | None, start: date, end: date) -> tuple[str, list[str]]:
+    """The WHERE clause for the days ``start`` to ``end`` (inclusive) and one tenant, or all when None."""
+    where, params = "created_at >= ? AND created_at < ?", [start.isoformat(), (end + timedelta(days=1)).isoformat()]
+    return (where + " AND tenant = ?", [*params, tenant]) if tenant is not None else (where, params)
 
 
 class FeedbackStore:
@@ -154,3 +171,24 @@ class FeedbackStore:
                 result.append(Gap(locale, question, count))
                 per_locale[locale] = per_locale.get(locale, 0) + 1
         return result
+
+    def ratings(self, tenant: str | None, start: date, end: date) -> list[EntryRating]:
+        """Feedback per entry and locale in a period, the least helpful first."""
+        where, params = _period(tenant, start, end)
+        rows = self._db.execute(
+            "SELECT entry_id, locale, SUM(CASE WHEN helpful = 0 THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN helpful = 1 THEN 1 ELSE 0 END) FROM feedback WHERE {where} "
+            "GROUP BY entry_id, locale ORDER BY 3 DESC, 4 ASC, entry_id, locale",
+            params,
+        ).fetchall()
+        return [EntryRating(*row) for row in rows]
+
+    def declined(self, tenant: str | None, start: date, end: date) -> list[Declined]:
+        """The unanswered questions of a period, counted per language and normalised text."""
+        where, params = _period(tenant, start, end)
+        rows = self._db.execute(
+            "SELECT locale, MIN(question), normalized, MIN(subject), COUNT(*) FROM unanswered "
+            f"WHERE {where} GROUP BY locale, normalized ORDER BY 5 DESC, locale, normalized",
+            params,
+        ).fetchall()
+        return [Declined(*row) for row in rows]

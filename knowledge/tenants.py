@@ -57,6 +57,8 @@ class Tenant(BaseModel):
     theme: Theme = Field(default_factory=Theme)
     contacts: list[Contact] = Field(default_factory=list)
     hints: dict[str, Localized] = Field(default_factory=dict)  # local notes for guided checks, e.g. "kita"
+    # SHA-256 (hex) of the token that opens this tenant's dashboard (README, "The dashboard").
+    dashboard_token_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     @field_validator("locales")
     @classmethod

@@ -121,9 +121,10 @@ def find_language_name(text: str) -> str | None:
 
 
 @cache
-def translations(code: str) -> gettext.NullTranslations:
-    """Compiled catalog for ``code``; English source text when the catalog or a message is missing."""
-    return gettext.translation(DOMAIN, localedir=str(CATALOG_DIR), languages=[code], fallback=True)
+def translations(code: str, domain: str = DOMAIN) -> gettext.NullTranslations:
+    """Compiled catalog for ``code``; English source text when the catalog or a message is missing. The
+    dashboard's texts are a domain of their own (``dashboard``, German and English only)."""
+    return gettext.translation(domain, localedir=str(CATALOG_DIR), languages=[code], fallback=True)
 
 
 def gettext_for(code: str):

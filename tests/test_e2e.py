@@ -138,3 +138,25 @@ def test_without_rasa_the_knowledge_search_still_answers(tmp_path):
         assert httpx.get(f"{degraded.api_url}/readyz").json()["status"] == "degraded"
     finally:
         degraded.stop_all()
+
+
+def test_each_turn_is_counted_by_its_outcome_without_identifiers(stack):
+    """The real dialogue's message kinds become the dashboard's outcomes (api/usage.py)."""
+    session = "e2e-counts"
+    turns = [
+        ('/ask_entry{"entry_id":"kita.costs"}', "answered"),
+        ("Wie hoch ist die Hundesteuer in Hamburg?", "declined"),
+        ("Ich möchte mit einem Menschen sprechen", "handed_over"),
+    ]
+    with sqlite3.connect(stack.workdir / "data" / "lotse.sqlite3") as db:
+        before = dict(db.execute("SELECT outcome, SUM(turns) FROM turn_counts WHERE tenant = '*' GROUP BY outcome"))
+    for message, _ in turns:
+        say(stack, session, message, "de")
+    with sqlite3.connect(stack.workdir / "data" / "lotse.sqlite3") as db:
+        after = dict(db.execute("SELECT outcome, SUM(turns) FROM turn_counts WHERE tenant = '*' GROUP BY outcome"))
+        topics = {r[0] for r in db.execute("SELECT topic FROM turn_counts WHERE tenant = 'demo'")}
+        columns = {c[1] for c in db.execute("PRAGMA table_info(turn_counts)")}
+    for _, outcome in turns:
+        assert after.get(outcome, 0) >= before.get(outcome, 0) + 1, (outcome, before, after)
+    assert "kita.costs" in topics
+    assert columns == {"day", "tenant", "locale", "channel", "topic", "outcome", "turns", "conversations", "fallbacks"}

@@ -1,3 +1,3 @@
 """Thin route modules, one per area; api/main.py includes their routers."""
 
-__all__ = ["admin", "chat", "health", "knowledge", "meta", "webhooks", "widget"]
+__all__ = ["admin", "chat", "dashboard", "health", "knowledge", "meta", "webhooks", "widget"]
