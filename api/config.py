@@ -24,6 +24,8 @@ class Settings(ServerSettings):
 
     admin_token: SecretStr | None = None  # enables POST /api/v1/admin/reload
 
+    redis_url: SecretStr | None = None  # shared state of API replicas (api/shared.py); unset: this process's memory
+
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     rate_limit_ip: str = "60/minute"
     rate_limit_session: str = "20/minute"
@@ -42,7 +44,7 @@ class Settings(ServerSettings):
     messenger_send_attempts: int = Field(default=4, ge=1, le=10)  # per outgoing message, on 429/5xx
     messenger_backoff_seconds: float = Field(default=0.5, ge=0)  # doubles on every retry
     messenger_dedupe_seconds: float = Field(default=24 * 3600, gt=0)  # platforms redeliver for hours
-    messenger_dedupe_size: int = Field(default=50_000, ge=100)
+    button_payload_seconds: float = Field(default=7 * 24 * 3600, gt=0)  # how long a long button payload's key works
 
 
 @lru_cache(maxsize=1)

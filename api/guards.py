@@ -69,9 +69,9 @@ def chat_locale(body: ChatRequest, tenant: TenantOriginDep) -> str | None:
     return check_locale(body.locale, tenant)
 
 
-def rate_limit(body: ChatRequest, request: Request, state: StateDep, tenant: TenantOriginDep) -> None:
-    state.limits.check_ip(client_ip(request, state.settings.trust_forwarded_for))
-    state.limits.check_session("web", f"{tenant.id}:{body.session_id}")
+async def rate_limit(body: ChatRequest, request: Request, state: StateDep, tenant: TenantOriginDep) -> None:
+    await state.limits.check_ip(client_ip(request, state.settings.trust_forwarded_for))
+    await state.limits.check_session("web", f"{tenant.id}:{body.session_id}")
 
 
 def _not_configured(name: str) -> ApiError:

@@ -17,6 +17,7 @@ from api.observability import Metrics, MetricsMiddleware
 from api.rasa_client import RasaClient
 from api.routes import admin, chat, health, knowledge, meta, webhooks, widget
 from api.security import BodySizeLimit, RateLimits, TenantCORSMiddleware
+from api.shared import open_shared_state
 from api.state import AppState
 from bot.runtime import configure_logging, open_services
 from knowledge import langid
@@ -44,6 +45,7 @@ def create_app(
                 transport=transport,
             )
             rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries)
+            shared = open_shared_state(settings.redis_url.get_secret_value() if settings.redis_url else None)
             app.state.lotse = AppState(
                 settings=settings,
                 knowledge=services.knowledge,
@@ -51,15 +53,17 @@ def create_app(
                 http=http,
                 rasa=rasa,
                 conversation=Conversation(rasa, services.knowledge, services.feedback),
-                limits=RateLimits(settings.rate_limit_ip, settings.rate_limit_session),
+                shared=shared,
+                limits=RateLimits(shared.limits_storage, settings.rate_limit_ip, settings.rate_limit_session),
                 metrics=metrics,
-                messengers=open_messengers(settings, http),
+                messengers=open_messengers(settings, http, shared),
             )
             log.info("Lotse API ready", extra={"url": settings.public_url, "index": services.knowledge.build})
             try:
                 yield
             finally:
                 await http.aclose()
+                await shared.close()
 
     app = FastAPI(
         title="Lotse API",

@@ -9,8 +9,8 @@ import time
 
 from fastapi import Request
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -18,16 +18,16 @@ from api.errors import ApiError, error_body
 
 
 class RateLimits:
-    """Per-IP and per-session limits in process memory (use a shared storage URI for several replicas)."""
+    """Per-IP and per-session limits in the shared state's storage (api/shared.py), so replicas share them."""
 
-    def __init__(self, per_ip: str, per_session: str) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+    def __init__(self, storage: Storage, per_ip: str, per_session: str) -> None:
+        self._limiter = MovingWindowRateLimiter(storage)
         self._per_ip = parse(per_ip)
         self._per_session = parse(per_session)
 
-    def _hit(self, item, *keys: str) -> None:
-        if not self._limiter.hit(item, *keys):
-            reset = self._limiter.get_window_stats(item, *keys).reset_time
+    async def _hit(self, item, *keys: str) -> None:
+        if not await self._limiter.hit(item, *keys):
+            reset = (await self._limiter.get_window_stats(item, *keys)).reset_time
             retry = max(1, math.ceil(reset - time.time()))
             raise ApiError(
                 429,
@@ -36,11 +36,11 @@ class RateLimits:
                 headers={"Retry-After": str(retry)},
             )
 
-    def check_ip(self, ip: str) -> None:
-        self._hit(self._per_ip, "ip", ip)
+    async def check_ip(self, ip: str) -> None:
+        await self._hit(self._per_ip, "ip", ip)
 
-    def check_session(self, channel: str, session: str) -> None:
-        self._hit(self._per_session, "session", channel, session)
+    async def check_session(self, channel: str, session: str) -> None:
+        await self._hit(self._per_session, "session", channel, session)
 
 
 def client_ip(request: Request, trust_forwarded_for: bool) -> str:

@@ -13,6 +13,7 @@ from api.conversation import Conversation
 from api.observability import Metrics
 from api.rasa_client import RasaClient
 from api.security import RateLimits
+from api.shared import SharedState
 from knowledge.feedback import FeedbackStore
 from knowledge.service import KnowledgeService
 
@@ -25,6 +26,7 @@ class AppState:
     http: httpx.AsyncClient
     rasa: RasaClient
     conversation: Conversation
+    shared: SharedState  # what replicas share (rate limits, deduplication, button payloads, messages)
     limits: RateLimits
     metrics: Metrics
     messengers: Messengers

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from api.channels import delivery, telegram
 from api.config import get_settings
+from api.shared import MemoryState
 from bot import texts
 from tests.fakes import Upstreams, wait_until
 
@@ -350,24 +351,16 @@ def test_cli_sets_the_webhook_with_the_secret(monkeypatch: pytest.MonkeyPatch) -
 # --- shared delivery pieces ----------------------------------------------------------------------------------
 
 
-def test_dedupe_cache_is_bounded_and_forgets_after_its_ttl() -> None:
-    now = [0.0]
-    seen = delivery.TTLSet(max_items=3, ttl=10.0, clock=lambda: now[0])
-    assert seen.add("a") and not seen.add("a")
-    assert seen.add("b") and seen.add("c") and seen.add("d")  # "a" falls out: at most 3 keys
-    assert seen.add("a")
-    now[0] = 11.0
-    assert seen.add("b")  # expired
-
-
-def test_payload_store_keeps_short_payloads_and_bounds_keys() -> None:
-    store = delivery.PayloadStore(max_items=2)
-    assert store.id_for("/affirm", 64) == "/affirm" and store.payload_for("/affirm") == "/affirm"
-    keys = [store.id_for(f'/ask_entry{{"entry_id":"{"x" * 60}{i}"}}', 64) for i in range(3)]
-    assert all(k.startswith("~") and len(k) <= 64 for k in keys)
-    assert store.payload_for(keys[0]) is None  # evicted
-    assert store.payload_for(keys[2]).endswith('2"}')
-    assert store.id_for("~tilde", 64) != "~tilde"  # never mistaken for a key
+@pytest.mark.anyio
+async def test_button_payloads_keep_short_payloads_and_store_long_ones() -> None:
+    payloads = delivery.ButtonPayloads(MemoryState(), ttl=60.0)
+    long = '/ask_entry{"entry_id":"' + "x" * 60 + '"}'
+    assert payloads.button_id("/affirm", 64) == "/affirm" and await payloads.payload_for("/affirm") == "/affirm"
+    key = payloads.button_id(long, 64)
+    assert key.startswith("~") and len(key) <= 64 and await payloads.payload_for(key) is None
+    await payloads.remember([{"text": "", "buttons": [{"title": "X", "payload": long}]}], 64)
+    assert await payloads.payload_for(key) == long
+    assert payloads.button_id("~tilde", 64) != "~tilde"  # never mistaken for a key
 
 
 def test_logs_hold_no_message_text_or_user_ids(
