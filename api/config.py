@@ -27,8 +27,11 @@ class Settings(ServerSettings):
     redis_url: SecretStr | None = None  # shared state of API replicas (api/shared.py); unset: this process's memory
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
-    rate_limit_ip: str = "60/minute"
-    rate_limit_session: str = "20/minute"
+    # Hundreds of people may share one public address (a shelter, a school): generous per address, strict
+    # per conversation. The address limit counts chat, search and entry requests together.
+    rate_limit_ip: str = "600/minute"
+    rate_limit_session: str = "15/minute"
+    rate_limit_admin_failures: str = "10/hour"  # failed admin-token attempts per address
     trust_forwarded_for: bool = False  # only behind a reverse proxy that sets X-Forwarded-For
 
     telegram_bot_token: SecretStr | None = None

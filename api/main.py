@@ -54,7 +54,12 @@ def create_app(
                 rasa=rasa,
                 conversation=Conversation(rasa, services.knowledge, services.feedback),
                 shared=shared,
-                limits=RateLimits(shared.limits_storage, settings.rate_limit_ip, settings.rate_limit_session),
+                limits=RateLimits(
+                    shared.limits_storage,
+                    per_ip=settings.rate_limit_ip,
+                    per_session=settings.rate_limit_session,
+                    admin_failures=settings.rate_limit_admin_failures,
+                ),
                 metrics=metrics,
                 messengers=open_messengers(settings, http, shared),
             )

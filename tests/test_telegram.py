@@ -253,7 +253,7 @@ def test_unexpected_error_sends_try_again_in_the_users_language(client: TestClie
 
 
 def test_rate_limit_answers_politely_once_without_rasa(make_client, upstreams: Upstreams) -> None:
-    client = make_client(rate_limit_session="2/minute")
+    client = make_client(rate_limit_session="2/day")
     for update_id in range(1, 6):
         post(client, update(update_id=update_id, language="en"))
     wait_until(lambda: len(upstreams.sent) == 3)
