@@ -52,7 +52,13 @@ def create_app(
                 feedback=services.feedback,
                 http=http,
                 rasa=rasa,
-                conversation=Conversation(rasa, services.knowledge, services.feedback),
+                conversation=Conversation(
+                    rasa,
+                    services.knowledge,
+                    services.feedback,
+                    shared,
+                    turn_seconds=settings.rasa_timeout_seconds * (settings.rasa_retries + 1) + 5,
+                ),
                 shared=shared,
                 limits=RateLimits(
                     shared.limits_storage,

@@ -8,20 +8,24 @@ implementations follow ``SharedState``; keys are strings, values are strings, ev
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 import redis.asyncio as redis
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from redis.exceptions import LockError
 
 PREFIX = "lotse:"  # every key and channel, so a Redis shared with other software stays apart
 
 
 class SharedState(Protocol):
-    """Key/value with expiry, set-if-absent, delete and publish/subscribe, plus the rate limiter's storage."""
+    """Key/value with expiry, set-if-absent, delete, locks and publish/subscribe, plus the rate limiter's
+    storage."""
 
     limits_storage: Storage
 
@@ -33,6 +37,11 @@ class SharedState(Protocol):
         """Set ``key`` only if it is absent (Redis ``SET NX EX``); True when this call set it."""
 
     async def delete(self, key: str) -> None: ...
+
+    def lock(self, name: str, hold: float, wait: float) -> AbstractAsyncContextManager[bool]:
+        """``async with state.lock(name, hold, wait) as held``: one holder at a time across replicas. Waits at
+        most ``wait`` seconds (``held`` is False when it waited in vain); frees itself after ``hold`` seconds,
+        so a replica that dies holding it blocks no one for long."""
 
     async def publish(self, channel: str, message: str) -> None: ...
 
@@ -48,7 +57,7 @@ class SharedState(Protocol):
 
 class MemoryState:
     """One process's shared state: a dict whose keys expire (swept on every write, so it cannot grow with
-    keys nobody reads again) and in-process queues for publish/subscribe."""
+    keys nobody reads again), asyncio locks, and in-process queues for publish/subscribe."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits_storage: Storage = MemoryStorage()
@@ -56,6 +65,7 @@ class MemoryState:
         self._items: dict[str, tuple[str, float]] = {}
         self._expiries: list[tuple[float, str]] = []  # heap of (expires at, key); stale pairs are skipped
         self._subscribers: dict[str, set[asyncio.Queue[str]]] = {}
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -85,6 +95,21 @@ class MemoryState:
 
     async def delete(self, key: str) -> None:
         self._items.pop(key, None)
+
+    @asynccontextmanager
+    async def lock(self, name: str, hold: float, wait: float) -> AsyncIterator[bool]:
+        lock = self._locks.get(name)
+        if lock is None:
+            lock = self._locks[name] = asyncio.Lock()  # unused locks disappear with their last holder
+        try:
+            await asyncio.wait_for(lock.acquire(), timeout=wait)
+        except TimeoutError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
 
     async def publish(self, channel: str, message: str) -> None:
         for queue in self._subscribers.get(channel, ()):
@@ -134,6 +159,18 @@ class RedisState:
 
     async def delete(self, key: str) -> None:
         await self._redis.delete(PREFIX + key)
+
+    @asynccontextmanager
+    async def lock(self, name: str, hold: float, wait: float) -> AsyncIterator[bool]:
+        lock = self._redis.lock(PREFIX + "lock:" + name, timeout=hold, blocking_timeout=wait)
+        if not await lock.acquire():
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with contextlib.suppress(LockError):  # held longer than ``hold``: it has freed itself already
+                await lock.release()
 
     async def publish(self, channel: str, message: str) -> None:
         await self._redis.publish(PREFIX + channel, message)

@@ -80,6 +80,24 @@ class Postgres:
     def url(self) -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
 
+    def create_database(self, name: str) -> Postgres:
+        """A new empty database on this server (one per test, so tests see only their own rows)."""
+        subprocess.run([postgres_bin() / "createdb", *self._connection(), name], check=True)
+        return Postgres(self.host, self.port, self.user, name)
+
+    def query(self, sql: str) -> list[str]:
+        """Rows of ``sql`` as text (psql, tab-separated columns)."""
+        done = subprocess.run(
+            [postgres_bin() / "psql", *self._connection(), "-d", self.database, "-tAc", sql],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout.splitlines()
+
+    def _connection(self) -> list[str]:
+        return ["-h", self.host, "-p", str(self.port), "-U", self.user]
+
 
 def postgres_bin() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))

@@ -35,6 +35,8 @@ class Upstream:
     rasa: list[dict] = field(default_factory=list)
     sent: list[dict] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: dict[str, int] = field(default_factory=dict)  # turns Rasa is working on, per sender
+    most_in_flight: dict[str, int] = field(default_factory=dict)
 
 
 def serve_upstream(record: Upstream) -> ThreadingHTTPServer:
@@ -55,16 +57,19 @@ def serve_upstream(record: Upstream) -> ThreadingHTTPServer:
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-            with record.lock:
-                if self.path == "/webhooks/rest/webhook":
+            if self.path == "/webhooks/rest/webhook":
+                sender = body["sender"]
+                with record.lock:
                     record.rasa.append(body)
-                    reply = {
-                        "text": "Hallo!",
-                        "locale": "de",
-                        "buttons": [{"title": "Pflege", "payload": LONG_PAYLOAD}],
-                    }
-                    return self._answer([{"recipient_id": body["sender"], "custom": reply}])
-                if self.path.endswith("/sendMessage"):
+                    record.in_flight[sender] = record.in_flight.get(sender, 0) + 1
+                    record.most_in_flight[sender] = max(record.most_in_flight.get(sender, 0), record.in_flight[sender])
+                time.sleep(0.3)  # a turn takes a while, so that overlapping turns would show
+                with record.lock:
+                    record.in_flight[sender] -= 1
+                reply = {"text": "Hallo!", "locale": "de", "buttons": [{"title": "Pflege", "payload": LONG_PAYLOAD}]}
+                return self._answer([{"recipient_id": sender, "custom": reply}])
+            if self.path.endswith("/sendMessage"):
+                with record.lock:
                     record.sent.append(body)
             self._answer({"ok": True, "result": True})
 
@@ -157,6 +162,21 @@ def test_replicas_share_the_per_session_limit(replicas: Replicas) -> None:
     body = {"session_id": uuid.uuid4().hex, "message": "Hallo", "locale": "de"}
     statuses = [httpx.post(f"{url}/api/v1/chat", json=body).status_code for url in (first, second, first, second)]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_turns_of_one_conversation_reach_rasa_one_at_a_time(replicas: Replicas) -> None:
+    """Rasa's open-source Redis lock store does not serialise turns between Rasa replicas; the API does."""
+    text = f"Hallo {uuid.uuid4().hex}"
+    body = {"session_id": uuid.uuid4().hex, "message": text, "locale": "de"}
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(
+            pool.map(
+                lambda url: httpx.post(f"{url}/api/v1/chat", json=body, timeout=30), replicas.urls + replicas.urls[:1]
+            )
+        )
+    assert [a.status_code for a in answers] == [200] * 3
+    (sender,) = {m["sender"] for m in replicas.upstream.rasa if m["message"] == text}
+    assert replicas.upstream.most_in_flight[sender] == 1
 
 
 def test_a_webhook_retried_to_both_replicas_is_answered_once(replicas: Replicas) -> None:

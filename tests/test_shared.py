@@ -71,3 +71,28 @@ async def test_redis_unreachable_is_reported_not_raised() -> None:
     state = RedisState("redis://127.0.0.1:1/0")
     assert not await state.check()
     await state.close()
+
+
+async def test_a_lock_has_one_holder_and_frees_itself_after_hold(shared: SharedState) -> None:
+    name, order = key(), []
+
+    async def turn(label: str) -> None:
+        async with shared.lock(name, hold=5, wait=5) as held:
+            assert held
+            order.append(f"{label} in")
+            await asyncio.sleep(0.2)
+            order.append(f"{label} out")
+
+    await asyncio.gather(turn("a"), turn("b"))
+    assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
+    async with shared.lock(name, hold=5, wait=5), shared.lock(name, hold=5, wait=0.2) as held:
+        assert not held  # waited in vain
+
+
+async def test_a_redis_lock_left_by_a_dead_holder_frees_itself(redis_url: str) -> None:
+    state, name = RedisState(redis_url), key()
+    async with state.lock(name, hold=0.3, wait=1) as held:
+        assert held
+        async with state.lock(name, hold=1, wait=1) as second:  # the first holder "hangs" past its hold time
+            assert second
+    await state.close()
