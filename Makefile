@@ -44,12 +44,16 @@ MO_FILES := $(PO_FILES:.po=.mo)
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
+# make run keys the pseudonymous sender ids with a key generated once for this checkout (var/pseudonym.key);
+# deployments set LOTSE_PSEUDONYM_KEY themselves.
 run: setup $(MO_FILES) index $(RASA_MODEL) ## Start Lotse (API, Rasa, actions) and print the demo URL
 	@mkdir -p var/rasa
 	@echo ""
 	@echo "  Lotse is starting. Demo page: $(LOTSE_PUBLIC_URL)/   (Ctrl-C stops everything)"
 	@echo ""
-	@$(APP_VENV)/bin/honcho start --no-prefix -f Procfile 2>&1 || true
+	@test -s var/pseudonym.key || $(APP_PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > var/pseudonym.key
+	@LOTSE_PSEUDONYM_KEY="$${LOTSE_PSEUDONYM_KEY:-$$(cat var/pseudonym.key)}" \
+		$(APP_VENV)/bin/honcho start --no-prefix -f Procfile 2>&1 || true
 
 test: setup $(MO_FILES) index $(RASA_MODEL) browser engines ## Run the whole test suite (lint, unit, API, Rasa, end to end, browser)
 	$(APP_VENV)/bin/ruff check api bot knowledge locales tests bench

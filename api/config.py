@@ -22,6 +22,7 @@ class Settings(ServerSettings):
     rasa_timeout_seconds: float = 10.0
     rasa_retries: int = Field(default=2, ge=0, le=5)
 
+    pseudonym_key: SecretStr | None = None  # required: keys the pseudonymous sender ids (api/pseudonyms.py)
     admin_token: SecretStr | None = None  # enables POST /api/v1/admin/reload
 
     redis_url: SecretStr | None = None  # shared state of API replicas (api/shared.py); unset: this process's memory

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from api.channels import telegram, whatsapp
-from api.deps import StateDep, check_locale, find_tenant
+from api.deps import StateDep, check_locale, find_tenant, web_sender
 from api.errors import ApiError
 from api.schemas import ChatRequest
 from api.security import client_ip, same_secret
@@ -84,7 +84,7 @@ IpRateLimitDep = Annotated[None, Depends(ip_rate_limit)]
 
 
 async def rate_limit(body: ChatRequest, state: StateDep, tenant: TenantOriginDep, _: IpRateLimitDep) -> None:
-    await state.limits.check_session("web", f"{tenant.id}:{body.session_id}")
+    await state.limits.check_session("web", web_sender(state, tenant, body.session_id))
 
 
 def _not_configured(name: str) -> ApiError:

@@ -14,6 +14,7 @@ from api.channels import open_messengers
 from api.config import Settings, get_settings
 from api.conversation import Conversation
 from api.observability import Metrics, MetricsMiddleware
+from api.pseudonyms import Pseudonyms
 from api.rasa_client import RasaClient
 from api.routes import admin, chat, health, knowledge, meta, webhooks, widget
 from api.security import BodySizeLimit, RateLimits, TenantCORSMiddleware
@@ -33,6 +34,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests pass their own settings, a preloaded knowledge service or an HTTP transport."""
     settings = settings or get_settings()
+    pseudonyms = Pseudonyms(settings.pseudonym_key)  # fails at once, with what to do, when the key is missing
     metrics = Metrics()
 
     @asynccontextmanager
@@ -60,6 +62,7 @@ def create_app(
                     turn_seconds=settings.rasa_timeout_seconds * (settings.rasa_retries + 1) + 5,
                 ),
                 shared=shared,
+                pseudonyms=pseudonyms,
                 limits=RateLimits(
                     shared.limits_storage,
                     per_ip=settings.rate_limit_ip,

@@ -11,6 +11,7 @@ from api.channels import Messengers
 from api.config import Settings
 from api.conversation import Conversation
 from api.observability import Metrics
+from api.pseudonyms import Pseudonyms
 from api.rasa_client import RasaClient
 from api.security import RateLimits
 from api.shared import SharedState
@@ -27,6 +28,7 @@ class AppState:
     rasa: RasaClient
     conversation: Conversation
     shared: SharedState  # what replicas share (rate limits, deduplication, button payloads, messages)
+    pseudonyms: Pseudonyms  # sender ids as Rasa and every store see them
     limits: RateLimits
     metrics: Metrics
     messengers: Messengers

@@ -77,6 +77,7 @@ def _environment(workdir: Path, api_port: int, rasa_port: int, actions_port: int
             "LOTSE_LOG_JSON": "false",
             "LOTSE_RATE_LIMIT_IP": os.environ.get("LOTSE_RATE_LIMIT_IP", "1000/minute"),
             "LOTSE_RATE_LIMIT_SESSION": "200/minute",
+            "LOTSE_PSEUDONYM_KEY": os.environ.get("LOTSE_PSEUDONYM_KEY", "stack-pseudonym-key-0123456789abcdef"),
         }
     )
     return env

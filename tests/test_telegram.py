@@ -14,7 +14,7 @@ from api.channels import delivery, telegram
 from api.config import get_settings
 from api.shared import MemoryState
 from bot import texts
-from tests.fakes import Upstreams, wait_until
+from tests.fakes import Upstreams, pseudonym, wait_until
 
 TOKEN = "123456:TEST-token"
 SECRET = "s3cret-Token_1"
@@ -135,7 +135,7 @@ def test_message_is_answered_with_html_and_inline_keyboard(client: TestClient, u
     wait_until(lambda: len(upstreams.sent) == 1)
 
     rasa = upstreams.rasa[0]
-    assert rasa["sender"] == "tg:42" and rasa["message"] == "How do I register my flat in Berlin?"
+    assert rasa["sender"] == pseudonym("tg", "42") and rasa["message"] == "How do I register my flat in Berlin?"
     assert rasa["metadata"]["channel"] == "telegram" and rasa["metadata"]["tenant"] == "demo"
     sent = upstreams.sent[0]
     assert sent["chat_id"] == 42 and sent["parse_mode"] == "HTML"

@@ -197,8 +197,8 @@ class Incoming:
     """A message from a messenger, reduced to what a turn needs."""
 
     channel: str  # "telegram" | "whatsapp": the metrics and rate-limit label
-    chat: str  # where the reply goes (Telegram chat id, WhatsApp wa_id)
-    sender_id: str  # the bot's conversation id: "tg:<chat_id>", "wa:<wa_id>"
+    chat: str  # where the reply goes (Telegram chat id, WhatsApp wa_id): the only place the real id is kept
+    sender_id: str  # the conversation's pseudonym (api/pseudonyms.py), as Rasa and every store see it
     text: str | None  # None: a voice message, photo or other content the bot cannot read
     locale_hint: str | None = None
 

@@ -242,7 +242,7 @@ async def handle_update(state: AppState, update: TelegramUpdate, tenant: Tenant)
     incoming = Incoming(
         channel="telegram",
         chat=str(update.chat_id),
-        sender_id=f"tg:{update.chat_id}",
+        sender_id=state.pseudonyms.sender("tg", str(update.chat_id)),
         text=text,
         locale_hint=update.language_code,
     )

@@ -323,5 +323,6 @@ async def handle_message(state: AppState, message: WhatsAppMessage, tenant: Tena
             locale, _ = resolve_locale("", tenant)  # WhatsApp says nothing about the language: the default
             await send_notice(channel, message.wa_id, texts.say(locale, texts.BUTTON_EXPIRED), locale)
             return
-    incoming = Incoming(channel="whatsapp", chat=message.wa_id, sender_id=f"wa:{message.wa_id}", text=text)
+    sender_id = state.pseudonyms.sender("wa", message.wa_id)
+    incoming = Incoming(channel="whatsapp", chat=message.wa_id, sender_id=sender_id, text=text)
     await deliver(state, channel, incoming, tenant)
