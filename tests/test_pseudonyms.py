@@ -37,7 +37,9 @@ def test_a_missing_or_short_key_is_refused(key) -> None:
 def test_the_api_does_not_start_without_a_key(tmp_path) -> None:
     """A clear message on the console, not a traceback deep in a request."""
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "LOTSE_DATA_DIR": str(tmp_path), "LOTSE_PORT": "1"}
-    done = subprocess.run([sys.executable, "-m", "api"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "api"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode != 0
     assert "LOTSE_PSEUDONYM_KEY must be a random secret of at least 32 characters" in done.stderr + done.stdout
 
