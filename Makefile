@@ -39,19 +39,23 @@ PO_FILES := $(wildcard locales/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 .PHONY: help run test setup index validate eval tune bench bench-nlu locales extract-messages rasa-validate \
-	rasa-test lint lock clean browser
+	rasa-test lint lock clean browser engines
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
+# make run keys the pseudonymous sender ids with a key generated once for this checkout (var/pseudonym.key);
+# deployments set LOTSE_PSEUDONYM_KEY themselves.
 run: setup $(MO_FILES) index $(RASA_MODEL) ## Start Lotse (API, Rasa, actions) and print the demo URL
 	@mkdir -p var/rasa
 	@echo ""
 	@echo "  Lotse is starting. Demo page: $(LOTSE_PUBLIC_URL)/   (Ctrl-C stops everything)"
 	@echo ""
-	@$(APP_VENV)/bin/honcho start --no-prefix -f Procfile 2>&1 || true
+	@test -s var/pseudonym.key || $(APP_PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > var/pseudonym.key
+	@LOTSE_PSEUDONYM_KEY="$${LOTSE_PSEUDONYM_KEY:-$$(cat var/pseudonym.key)}" \
+		$(APP_VENV)/bin/honcho start --no-prefix -f Procfile 2>&1 || true
 
-test: setup $(MO_FILES) index $(RASA_MODEL) browser ## Run the whole test suite (lint, unit, API, Rasa, end to end, browser)
+test: setup $(MO_FILES) index $(RASA_MODEL) browser engines ## Run the whole test suite (lint, unit, API, Rasa, end to end, browser)
 	$(APP_VENV)/bin/ruff check api bot knowledge locales tests bench
 	$(APP_PY) -m pytest
 
@@ -130,3 +134,9 @@ lock: ## Re-resolve requirements/*.in into the pinned requirements/*.txt
 
 clean: ## Remove built artefacts (index, model, compiled catalogs), keep the environments
 	rm -rf var/index bot/models bot/.rasa $(MO_FILES)
+
+engines: ## Install Debian's Redis and PostgreSQL for the shared-state tests if they are missing (tests start their own)
+	@command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "installing redis-server and postgresql (Debian packages)"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server postgresql \
+		>/dev/null; }

@@ -25,10 +25,16 @@ class Settings(ServerSettings):
     admin_token: SecretStr | None = None  # enables POST /api/v1/admin/reload and every tenant's dashboard
     # Dashboard tokens by tenant id, as JSON: {"demo": "..."}; or a SHA-256 in the tenant file.
     dashboard_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+    pseudonym_key: SecretStr | None = None  # required: keys the pseudonymous sender ids (api/pseudonyms.py)
+
+    redis_url: SecretStr | None = None  # shared state of API replicas (api/shared.py); unset: this process's memory
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
-    rate_limit_ip: str = "60/minute"
-    rate_limit_session: str = "20/minute"
+    # Hundreds of people may share one public address (a shelter, a school): generous per address, strict
+    # per conversation. The address limit counts chat, search and entry requests together.
+    rate_limit_ip: str = "600/minute"
+    rate_limit_session: str = "15/minute"
+    rate_limit_admin_failures: str = "10/hour"  # failed admin-token attempts per address
     trust_forwarded_for: bool = False  # only behind a reverse proxy that sets X-Forwarded-For
 
     telegram_bot_token: SecretStr | None = None
@@ -44,7 +50,7 @@ class Settings(ServerSettings):
     messenger_send_attempts: int = Field(default=4, ge=1, le=10)  # per outgoing message, on 429/5xx
     messenger_backoff_seconds: float = Field(default=0.5, ge=0)  # doubles on every retry
     messenger_dedupe_seconds: float = Field(default=24 * 3600, gt=0)  # platforms redeliver for hours
-    messenger_dedupe_size: int = Field(default=50_000, ge=100)
+    button_payload_seconds: float = Field(default=7 * 24 * 3600, gt=0)  # how long a long button payload's key works
 
 
 @lru_cache(maxsize=1)

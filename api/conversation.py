@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import locales
 from api.rasa_client import RasaClient, RasaUnavailable
+from api.shared import MemoryState, SharedState
 from bot import texts
 from bot.context import Context
 from bot.language import resolve_locale
@@ -57,17 +58,25 @@ class TurnResult:
 
 
 class Conversation:
+    """Turns of every channel. One conversation's turns reach Rasa one at a time, across all API replicas (a
+    lock per sender in the shared state): Rasa's open-source Redis lock store does not serialise them
+    reliably between Rasa replicas (docs/architecture.md, "Replicas")."""
+
     def __init__(
         self,
         rasa: RasaClient,
         knowledge: KnowledgeService,
         feedback: FeedbackStore | None = None,
         usage: UsageRecorder | None = None,
+        shared: SharedState | None = None,
+        turn_seconds: float = 30.0,
     ) -> None:
         self.rasa = rasa
         self.knowledge = knowledge
         self.feedback = feedback
         self.usage = usage
+        self.shared = shared or MemoryState()
+        self.turn_seconds = turn_seconds  # the longest a turn may take (Rasa's timeout and retries)
 
     async def handle(self, turn: Turn) -> TurnResult:
         """The bot's reply to one turn; the one place where every turn's outcome is counted."""
@@ -88,7 +97,12 @@ class Conversation:
         locale, source = turn.resolve_locale()
         metadata = TurnMetadata(locale=locale, locale_source=source, tenant=turn.tenant.id, channel=turn.channel)
         try:
-            messages = await self.rasa.send(turn.sender_id, turn.text, metadata)
+            async with self.shared.lock(
+                f"turn:{turn.sender_id}", hold=self.turn_seconds, wait=self.turn_seconds
+            ) as held:
+                if not held:  # the earlier turn hangs: answering late beats not answering
+                    log.warning("turn lock not acquired in time", extra={"channel": turn.channel})
+                messages = await self.rasa.send(turn.sender_id, turn.text, metadata)
         except RasaUnavailable as exc:
             log.warning("dialogue unavailable, answering from knowledge only", extra={"reason": str(exc)})
             return await self.knowledge_only(turn, locale)

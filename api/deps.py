@@ -59,3 +59,8 @@ def tenant_from_query(state: StateDep, tenant: Annotated[str | None, Query(max_l
 
 
 TenantDep = Annotated[Tenant, Depends(tenant_from_query)]
+
+
+def web_sender(state: AppState, tenant: Tenant, session_id: str) -> str:
+    """The pseudonymous sender id of a widget or REST session (api/pseudonyms.py)."""
+    return state.pseudonyms.sender("web", f"{tenant.id}:{session_id}")

@@ -1,10 +1,10 @@
 """Guards as FastAPI dependencies: who may call a route, checked before the route runs.
 
-``AdminDep`` (admin token), ``MetricsAccessDep`` (loopback or admin token), ``TenantOriginDep`` (the chat's
-tenant exists and the calling site may use it), ``ChatLocaleDep`` (the requested locale is enabled),
-``RateLimitDep`` (per IP and per session), ``TelegramSecretDep`` and ``WhatsAppSignatureDep`` (the webhook
-is configured and the request really comes from the platform). The mechanisms behind them are in
-api/security.py.
+``AdminDep`` (admin token, failed attempts throttled), ``MetricsAccessDep`` (loopback or admin token),
+``TenantOriginDep`` (the chat's tenant exists and the calling site may use it), ``ChatLocaleDep`` (the
+requested locale is enabled), ``RateLimitDep`` (per IP and per session), ``IpRateLimitDep`` (per IP only, for
+search and entries), ``TelegramSecretDep`` and ``WhatsAppSignatureDep`` (the webhook is configured and the
+request really comes from the platform). The mechanisms behind them are in api/security.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 
 from api.channels import telegram, whatsapp
-from api.deps import StateDep, check_locale, find_tenant
+from api.deps import StateDep, check_locale, find_tenant, web_sender
 from api.errors import ApiError
 from api.schemas import ChatRequest
 from api.security import client_ip, same_secret
@@ -29,6 +29,7 @@ __all__ = [
     "AdminDep",
     "ChatLocaleDep",
     "DashboardDep",
+    "IpRateLimitDep",
     "MetricsAccessDep",
     "RateLimitDep",
     "TelegramSecretDep",
@@ -46,8 +47,14 @@ def _is_admin(state: StateDep, authorization: str | None) -> bool:
     return same_secret(given, token)
 
 
-def require_admin(state: StateDep, authorization: Annotated[str | None, Header()] = None) -> None:
+async def require_admin(
+    request: Request, state: StateDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """The admin token; after too many wrong tokens from one address, 429 until the window passes."""
+    ip = client_ip(request, state.settings.trust_forwarded_for)
+    await state.limits.check_admin_attempts(ip)
     if not _is_admin(state, authorization):
+        await state.limits.admin_failed(ip)
         raise ApiError(401, "unauthorized", "A valid admin token is required.", headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -75,9 +82,15 @@ def chat_locale(body: ChatRequest, tenant: TenantOriginDep) -> str | None:
     return check_locale(body.locale, tenant)
 
 
-def rate_limit(body: ChatRequest, request: Request, state: StateDep, tenant: TenantOriginDep) -> None:
-    state.limits.check_ip(client_ip(request, state.settings.trust_forwarded_for))
-    state.limits.check_session("web", f"{tenant.id}:{body.session_id}")
+async def ip_rate_limit(request: Request, state: StateDep) -> None:
+    await state.limits.check_ip(client_ip(request, state.settings.trust_forwarded_for))
+
+
+IpRateLimitDep = Annotated[None, Depends(ip_rate_limit)]
+
+
+async def rate_limit(body: ChatRequest, state: StateDep, tenant: TenantOriginDep, _: IpRateLimitDep) -> None:
+    await state.limits.check_session("web", web_sender(state, tenant, body.session_id))
 
 
 def _not_configured(name: str) -> ApiError:

@@ -14,9 +14,11 @@ from api.channels import open_messengers
 from api.config import Settings, get_settings
 from api.conversation import Conversation
 from api.observability import Metrics, MetricsMiddleware
+from api.pseudonyms import Pseudonyms
 from api.rasa_client import RasaClient
 from api.routes import admin, chat, dashboard, health, knowledge, meta, webhooks, widget
 from api.security import BodySizeLimit, RateLimits, TenantCORSMiddleware
+from api.shared import open_shared_state
 from api.state import AppState
 from api.usage import UsageRecorder
 from bot.runtime import configure_logging, open_services
@@ -34,6 +36,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests pass their own settings, a preloaded knowledge service or an HTTP transport."""
     settings = settings or get_settings()
+    pseudonyms = Pseudonyms(settings.pseudonym_key)  # fails at once, with what to do, when the key is missing
     metrics = Metrics()
 
     @asynccontextmanager
@@ -48,6 +51,7 @@ def create_app(
             rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries)
             outcomes = OutcomeStore.open(settings.database_path)
             usage = UsageRecorder(outcomes, services.knowledge)
+            shared = open_shared_state(settings.redis_url.get_secret_value() if settings.redis_url else None)
             app.state.lotse = AppState(
                 settings=settings,
                 knowledge=services.knowledge,
@@ -55,10 +59,24 @@ def create_app(
                 http=http,
                 rasa=rasa,
                 outcomes=outcomes,
-                conversation=Conversation(rasa, services.knowledge, services.feedback, usage),
-                limits=RateLimits(settings.rate_limit_ip, settings.rate_limit_session),
+                conversation=Conversation(
+                    rasa,
+                    services.knowledge,
+                    services.feedback,
+                    usage=usage,
+                    shared=shared,
+                    turn_seconds=settings.rasa_timeout_seconds * (settings.rasa_retries + 1) + 5,
+                ),
+                shared=shared,
+                pseudonyms=pseudonyms,
+                limits=RateLimits(
+                    shared.limits_storage,
+                    per_ip=settings.rate_limit_ip,
+                    per_session=settings.rate_limit_session,
+                    admin_failures=settings.rate_limit_admin_failures,
+                ),
                 metrics=metrics,
-                messengers=open_messengers(settings, http),
+                messengers=open_messengers(settings, http, shared),
             )
             log.info("Lotse API ready", extra={"url": settings.public_url, "index": services.knowledge.build})
             try:
@@ -66,6 +84,7 @@ def create_app(
             finally:
                 await http.aclose()
                 outcomes.close()
+                await shared.close()
 
     app = FastAPI(
         title="Lotse API",

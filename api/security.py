@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import math
 import time
 
 from fastapi import Request
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits import RateLimitItem, parse
+from limits.aio.storage import Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -18,29 +19,57 @@ from api.errors import ApiError, error_body
 
 
 class RateLimits:
-    """Per-IP and per-session limits in process memory (use a shared storage URI for several replicas)."""
+    """Limits in the shared state's storage (api/shared.py), so replicas share them: requests per client
+    address (chat, search, entries), messages per conversation, and failed admin-token attempts per address.
 
-    def __init__(self, per_ip: str, per_session: str) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+    The sliding-window counter keeps two counters per key that expire after two windows, in memory as in
+    Redis, so new session ids cannot make the store grow without bound."""
+
+    def __init__(self, storage: Storage, per_ip: str, per_session: str, admin_failures: str) -> None:
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._per_ip = parse(per_ip)
         self._per_session = parse(per_session)
+        self._admin_failures = parse(admin_failures)
 
-    def _hit(self, item, *keys: str) -> None:
-        if not self._limiter.hit(item, *keys):
-            reset = self._limiter.get_window_stats(item, *keys).reset_time
-            retry = max(1, math.ceil(reset - time.time()))
-            raise ApiError(
-                429,
-                "rate_limited",
-                "Too many messages. Please wait a moment and try again.",
-                headers={"Retry-After": str(retry)},
-            )
+    async def _hit(self, item: RateLimitItem, keys: tuple[str, ...], message: str) -> None:
+        if not await self._limiter.hit(item, *keys):
+            await self._refuse(item, keys, message)
 
-    def check_ip(self, ip: str) -> None:
-        self._hit(self._per_ip, "ip", ip)
+    async def _refuse(self, item: RateLimitItem, keys: tuple[str, ...], message: str) -> None:
+        reset = (await self._limiter.get_window_stats(item, *keys)).reset_time
+        retry = max(1, math.ceil(reset - time.time()))
+        raise ApiError(429, "rate_limited", message, headers={"Retry-After": str(retry)})
 
-    def check_session(self, channel: str, session: str) -> None:
-        self._hit(self._per_session, "session", channel, session)
+    async def check_ip(self, ip: str) -> None:
+        await self._hit(self._per_ip, ("ip", client_key(ip)), "Too many requests. Please wait a moment and try again.")
+
+    async def check_session(self, channel: str, session: str) -> None:
+        await self._hit(
+            self._per_session, ("session", channel, session), "Too many messages. Please wait a moment and try again."
+        )
+
+    async def check_admin_attempts(self, ip: str) -> None:
+        """429 while this address has used up its failed admin-token attempts (even with the right token)."""
+        keys = ("admin-failed", client_key(ip))
+        if not await self._limiter.test(self._admin_failures, *keys):
+            await self._refuse(self._admin_failures, keys, "Too many failed attempts. Please try again later.")
+
+    async def admin_failed(self, ip: str) -> None:
+        await self._limiter.hit(self._admin_failures, "admin-failed", client_key(ip))
+
+
+def client_key(ip: str) -> str:
+    """The rate-limit key of a client address: IPv6 clients by their /64 network, because one connection
+    gets a whole /64 and may pick a fresh address from it for every request."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def client_ip(request: Request, trust_forwarded_for: bool) -> str:

@@ -12,8 +12,10 @@ from api.config import Settings
 from api.conversation import Conversation
 from api.dashboard import ContentCache
 from api.observability import Metrics
+from api.pseudonyms import Pseudonyms
 from api.rasa_client import RasaClient
 from api.security import RateLimits
+from api.shared import SharedState
 from knowledge.feedback import FeedbackStore
 from knowledge.outcomes import OutcomeStore
 from knowledge.service import KnowledgeService
@@ -28,6 +30,8 @@ class AppState:
     http: httpx.AsyncClient
     rasa: RasaClient
     conversation: Conversation
+    shared: SharedState  # what replicas share (rate limits, deduplication, button payloads, messages)
+    pseudonyms: Pseudonyms  # sender ids as Rasa and every store see them
     limits: RateLimits
     metrics: Metrics
     messengers: Messengers

@@ -6,6 +6,7 @@ environment (Python 3.11) and holds its own knowledge service and feedback store
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,16 +17,17 @@ from pydantic import Field
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
-from bot import runtime
+from bot import retention, runtime
 from bot.context import context_for
 from bot.responses import render
+from bot.retention import TrackerStoreSettings
 from bot.runtime import ServerSettings, configure_logging, open_services
 from knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
 
 
-class ActionServerSettings(ServerSettings):
+class ActionServerSettings(ServerSettings, TrackerStoreSettings):
     actions_host: str = "127.0.0.1"
     actions_port: int = Field(default=5055, ge=1, le=65535)
 
@@ -39,7 +41,11 @@ def create_app(settings: ActionServerSettings | None = None, knowledge: Knowledg
     async def lifespan(app: FastAPI):
         async with open_services(settings, knowledge) as services:
             runtime.install(services)
-            yield
+            purging = asyncio.create_task(retention.purge_periodically(settings))
+            try:
+                yield
+            finally:
+                purging.cancel()
 
     app = FastAPI(title="Lotse action server (internal)", lifespan=lifespan, docs_url=None, redoc_url=None)
 

@@ -98,3 +98,27 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     monkeypatch.setattr(delivery, "_sleep", no_wait)
     return recorded
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """``@pytest.mark.anyio`` tests run on asyncio, as the server does."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory):
+    """A real Redis server (Debian's redis-server) on a free loopback port, for this test session."""
+    from tests.engines import redis_server
+
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL cluster on a free loopback port, for this test session."""
+    from tests.engines import postgres_server
+
+    with postgres_server() as server:
+        yield server

@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from api.config import Settings
+from api.pseudonyms import Pseudonyms
 
 RASA_URL = "http://rasa.test"
+PSEUDONYM_KEY = "test-pseudonym-key-0123456789abcdef"
 TELEGRAM_HOST = "api.telegram.org"
 GRAPH_HOST = "graph.facebook.com"
 
@@ -80,10 +83,20 @@ class Upstreams:
         return self.calls("sendMessage") + graph
 
 
+def pseudonym(channel: str, channel_id: str) -> str:
+    """The sender id Rasa sees for ``channel_id`` under the tests' pseudonym key."""
+    return Pseudonyms(SecretStr(PSEUDONYM_KEY)).sender(channel, channel_id)
+
+
 def api_settings(data_dir: Path, **overrides: Any) -> Settings:
     """The API's settings for a test: Rasa at ``RASA_URL``, no retries or polling, data in ``data_dir``."""
     values: dict[str, Any] = dict(
-        rasa_url=RASA_URL, rasa_retries=0, index_watch_seconds=0, log_json=False, data_dir=data_dir
+        rasa_url=RASA_URL,
+        rasa_retries=0,
+        index_watch_seconds=0,
+        log_json=False,
+        data_dir=data_dir,
+        pseudonym_key=PSEUDONYM_KEY,
     )
     return Settings(**(values | overrides))
 

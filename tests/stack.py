@@ -77,6 +77,7 @@ def _environment(workdir: Path, api_port: int, rasa_port: int, actions_port: int
             "LOTSE_LOG_JSON": "false",
             "LOTSE_RATE_LIMIT_IP": os.environ.get("LOTSE_RATE_LIMIT_IP", "1000/minute"),
             "LOTSE_RATE_LIMIT_SESSION": "200/minute",
+            "LOTSE_PSEUDONYM_KEY": os.environ.get("LOTSE_PSEUDONYM_KEY", "stack-pseudonym-key-0123456789abcdef"),
         }
     )
     return env
@@ -90,12 +91,19 @@ def start_process(stack: Stack, name: str, command: list[str], env: dict[str, st
     )
 
 
-def start_stack(workdir: Path, with_rasa: bool = True, timeout: float = 240.0) -> Stack:
-    """Start the three processes and wait until the API reports ready (or degraded without Rasa)."""
+def start_stack(
+    workdir: Path,
+    with_rasa: bool = True,
+    timeout: float = 240.0,
+    endpoints: str = "endpoints.yml",
+    environment: dict[str, str] | None = None,
+) -> Stack:
+    """Start the three processes and wait until the API reports ready (or degraded without Rasa). ``endpoints``
+    is Rasa's endpoints file in bot/; ``environment`` adds to or overrides the processes' environment."""
     if with_rasa and not RASA_MODEL.exists():
         raise RuntimeError(f"no Rasa model at {RASA_MODEL}: run `make test` (it trains the model)")
     api_port, rasa_port, actions_port = free_port(), free_port(), free_port()
-    env = _environment(workdir, api_port, rasa_port, actions_port)
+    env = _environment(workdir, api_port, rasa_port, actions_port) | (environment or {})
     stack = Stack(
         f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", workdir
     )
@@ -111,7 +119,7 @@ def start_stack(workdir: Path, with_rasa: bool = True, timeout: float = 240.0) -
                 "--model",
                 "models",
                 "--endpoints",
-                "endpoints.yml",
+                endpoints,
                 "--credentials",
                 "credentials.yml",
                 "--interface",

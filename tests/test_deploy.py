@@ -29,6 +29,33 @@ def test_only_the_api_is_published():
     assert SERVICES["rasa"]["environment"]["LOTSE_ACTIONS_URL"] == "http://actions:5055"
 
 
+def test_the_api_is_published_on_loopback_only_and_the_backend_is_internal():
+    assert SERVICES["api"]["ports"] == ["127.0.0.1:${LOTSE_PUBLISH_PORT:-8000}:8000"]
+    assert COMPOSE["networks"]["backend"]["internal"] is True
+    on_frontend = [name for name, service in SERVICES.items() if "frontend" in service["networks"]]
+    assert on_frontend == ["api"]
+    assert all("backend" in service["networks"] for service in SERVICES.values())
+
+
+def test_rasa_gets_every_variable_of_its_production_endpoints():
+    """Rasa refuses to start when a ${VAR} of its endpoints file is unset."""
+    endpoints = (ROOT / "bot/endpoints.production.yml").read_text()
+    wanted = set(re.findall(r"\$\{(\w+)\}", endpoints))
+    assert {"LOTSE_POSTGRES_HOST", "LOTSE_REDIS_PASSWORD"} <= wanted
+    assert wanted <= set(SERVICES["rasa"]["environment"])
+    assert {"LOTSE_POSTGRES_HOST", "LOTSE_POSTGRES_PASSWORD"} <= set(SERVICES["actions"]["environment"])  # retention
+
+
+def test_redis_requires_a_password_and_the_api_uses_it():
+    redis = SERVICES["redis"]
+    assert (
+        "--requirepass" in " ".join(redis["command"])
+        and "LOTSE_REDIS_PASSWORD:?" in redis["environment"]["REDIS_PASSWORD"]
+    )
+    assert SERVICES["api"]["environment"]["LOTSE_REDIS_URL"].startswith("redis://:${LOTSE_REDIS_PASSWORD:?")
+    assert "LOTSE_PSEUDONYM_KEY:?" in SERVICES["api"]["environment"]["LOTSE_PSEUDONYM_KEY"]
+
+
 def test_start_order_and_shared_index():
     assert SERVICES["api"]["depends_on"]["index"]["condition"] == "service_completed_successfully"
     assert SERVICES["rasa"]["depends_on"]["postgres"]["condition"] == "service_healthy"
@@ -64,7 +91,12 @@ def test_docker_compose_config_when_available():
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={"LOTSE_POSTGRES_PASSWORD": "example", "PATH": "/usr/bin:/bin"},
+        env={
+            "LOTSE_POSTGRES_PASSWORD": "example",
+            "LOTSE_REDIS_PASSWORD": "example",
+            "LOTSE_PSEUDONYM_KEY": "example",
+            "PATH": "/usr/bin:/bin",
+        },
     )
     assert result.returncode == 0, result.stderr
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot import texts
-from tests.fakes import Upstreams, wait_until
+from tests.fakes import Upstreams, pseudonym, wait_until
 
 APP_SECRET = "app-secret"
 VERIFY_TOKEN = "verify-me"
@@ -153,7 +153,7 @@ def test_text_message_is_answered(client: TestClient, upstreams: Upstreams) -> N
     wait_until(lambda: len(upstreams.sent) == 1)
 
     rasa = upstreams.rasa[0]
-    assert rasa["sender"] == f"wa:{WA_ID}" and rasa["message"] == "Wie melde ich meine neue Wohnung an?"
+    assert rasa["sender"] == pseudonym("wa", WA_ID) and rasa["message"] == "Wie melde ich meine neue Wohnung an?"
     assert rasa["metadata"]["channel"] == "whatsapp"
     assert rasa["metadata"]["locale_source"] == "detected"  # no language from WhatsApp: detected from the text
     request = next(r for r in upstreams.requests if r.url.host == "graph.facebook.com")

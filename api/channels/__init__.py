@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import httpx
 
 from api.channels import telegram, whatsapp
-from api.channels.delivery import Delivery, TTLSet
+from api.channels.delivery import ButtonPayloads, Delivery, SeenOnce
 from api.config import Settings
+from api.shared import SharedState
 
 __all__ = ["Messengers", "open_messengers"]
 
@@ -27,9 +28,11 @@ class Messengers:
     whatsapp: whatsapp.WhatsAppChannel
 
 
-def open_messengers(settings: Settings, http: httpx.AsyncClient) -> Messengers:
+def open_messengers(settings: Settings, http: httpx.AsyncClient, shared: SharedState) -> Messengers:
     delivery = Delivery(
-        seen=TTLSet(settings.messenger_dedupe_size, settings.messenger_dedupe_seconds),
+        shared=shared,
+        seen=SeenOnce(shared, settings.messenger_dedupe_seconds),
+        payloads=ButtonPayloads(shared, settings.button_payload_seconds),
         send_attempts=settings.messenger_send_attempts,
         backoff_seconds=settings.messenger_backoff_seconds,
     )

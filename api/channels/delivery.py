@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import time
 import traceback
 import weakref
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ import httpx
 
 from api.conversation import Turn
 from api.errors import ApiError
+from api.shared import SharedState
 from bot import texts
 from bot.messages import BotMessage, bot_message
 from knowledge.tenants import Tenant
@@ -35,6 +34,7 @@ if TYPE_CHECKING:  # the state holds the channels; at run time this module needs
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000  # as for the web chat; longer messages are cut before they reach the bot
+RATE_LIMIT_NOTICE_SECONDS = 60.0  # a rate-limited chat is told once in this time, not for every message
 MAX_RETRY_AFTER = 60.0  # seconds; a platform asking for a longer pause gets the message dropped and logged
 _sleep = asyncio.sleep  # replaced in tests, so retries do not wait
 
@@ -66,55 +66,51 @@ class SendError(Exception):
         self.status, self.code, self.description = status, code, description
 
 
-# --- small bounded stores ------------------------------------------------------------------------------------
+# --- state every replica shares (api/shared.py) -------------------------------------------------------------
 
 
-class TTLSet:
-    """Keys seen in the last ``ttl`` seconds, at most ``max_items`` (the oldest are forgotten first)."""
+class SeenOnce:
+    """Platform update ids seen in the last ``ttl`` seconds, in the shared state: a webhook retried to any
+    replica is answered once."""
 
-    def __init__(self, max_items: int, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._items: OrderedDict[str, float] = OrderedDict()
-        self._max, self._ttl, self._clock = max_items, ttl, clock
+    def __init__(self, shared: SharedState, ttl: float) -> None:
+        self._shared, self._ttl = shared, ttl
 
-    def add(self, key: str) -> bool:
-        """Remember ``key``; True when it was not already there."""
-        now = self._clock()
-        while self._items and next(iter(self._items.values())) <= now - self._ttl:
-            self._items.popitem(last=False)
-        if key in self._items:
-            return False
-        self._items[key] = now
-        if len(self._items) > self._max:
-            self._items.popitem(last=False)
-        return True
+    async def first_time(self, key: str) -> bool:
+        """Remember ``key``; True when no replica saw it within the ttl."""
+        return await self._shared.add(f"seen:{key}", "1", self._ttl)
 
 
-class PayloadStore:
-    """Button payloads too long for the platform's id field travel as a short key (bounded, in memory).
-
-    After a restart or eviction an old button's key is unknown; the user is asked to type instead."""
+class ButtonPayloads:
+    """Button payloads too long for the platform's id field travel as a short key, stored in the shared state
+    for ``ttl`` seconds; after that, pressing the old button asks the person to type instead."""
 
     PREFIX = "~"  # payloads are intents ("/ask_entry{...}") or words; a key is recognisable by this prefix
 
-    def __init__(self, max_items: int = 10_000) -> None:
-        self._payloads: OrderedDict[str, str] = OrderedDict()
-        self._max = max_items
+    def __init__(self, shared: SharedState, ttl: float) -> None:
+        self._shared, self._ttl = shared, ttl
 
-    def id_for(self, payload: str, max_bytes: int) -> str:
-        if len(payload.encode()) <= max_bytes and not payload.startswith(self.PREFIX):
+    @classmethod
+    def button_id(cls, payload: str, max_bytes: int) -> str:
+        """The id a button carries: the payload itself when it fits, else its key (pure)."""
+        if len(payload.encode()) <= max_bytes and not payload.startswith(cls.PREFIX):
             return payload
-        key = self.PREFIX + hashlib.sha256(payload.encode()).hexdigest()[:20]
-        self._payloads[key] = payload
-        self._payloads.move_to_end(key)
-        if len(self._payloads) > self._max:
-            self._payloads.popitem(last=False)
-        return key
+        return cls.PREFIX + hashlib.sha256(payload.encode()).hexdigest()[:20]
 
-    def payload_for(self, button_id: str) -> str | None:
-        """The payload behind a button id; None for a key this process does not know (any more)."""
+    async def remember(self, messages: Sequence[BotMessage], max_bytes: int) -> None:
+        """Store the payloads of these messages' buttons that travel as a key (before they are sent)."""
+        for message in messages:
+            for button in message.get("buttons") or []:
+                payload = button.get("payload") or ""
+                button_id = self.button_id(payload, max_bytes)
+                if button_id != payload:
+                    await self._shared.set(f"button:{button_id}", payload, self._ttl)
+
+    async def payload_for(self, button_id: str) -> str | None:
+        """The payload behind a button id; None for a key no replica knows (any more)."""
         if not button_id.startswith(self.PREFIX):
             return button_id
-        return self._payloads.get(button_id)
+        return await self._shared.get(f"button:{button_id}")
 
 
 class ChatLocks:
@@ -134,11 +130,11 @@ class ChatLocks:
 
 @dataclass
 class Delivery:
-    """Per-process state of the messenger channels."""
+    """The messenger channels' state: shared by replicas (seen, payloads, warned) or per process (locks)."""
 
-    seen: TTLSet
-    payloads: PayloadStore = field(default_factory=PayloadStore)
-    warned: TTLSet = field(default_factory=lambda: TTLSet(10_000, 60.0))  # chats told they are rate limited
+    shared: SharedState
+    seen: SeenOnce
+    payloads: ButtonPayloads
     locks: ChatLocks = field(default_factory=ChatLocks)
     send_attempts: int = 4
     backoff_seconds: float = 0.5
@@ -201,8 +197,8 @@ class Incoming:
     """A message from a messenger, reduced to what a turn needs."""
 
     channel: str  # "telegram" | "whatsapp": the metrics and rate-limit label
-    chat: str  # where the reply goes (Telegram chat id, WhatsApp wa_id)
-    sender_id: str  # the bot's conversation id: "tg:<chat_id>", "wa:<wa_id>"
+    chat: str  # where the reply goes (Telegram chat id, WhatsApp wa_id): the only place the real id is kept
+    sender_id: str  # the conversation's pseudonym (api/pseudonyms.py), as Rasa and every store see it
     text: str | None  # None: a voice message, photo or other content the bot cannot read
     locale_hint: str | None = None
 
@@ -257,11 +253,11 @@ async def deliver(state: AppState, channel: Channel, incoming: Incoming, tenant:
     turns = state.metrics.turns
     async with delivery.locks.hold(incoming.sender_id):
         try:
-            state.limits.check_session(incoming.channel, incoming.sender_id)
+            await state.limits.check_session(incoming.channel, incoming.sender_id)
         except ApiError:
             locale = _locale_for_notices(turn)
             turns.labels(incoming.channel, locale, "rate_limited").inc()
-            if delivery.warned.add(incoming.sender_id):  # once per window, not for every message
+            if await delivery.shared.add(f"warned:{incoming.sender_id}", "1", RATE_LIMIT_NOTICE_SECONDS):
                 await send_notice(channel, incoming.chat, texts.say(locale, texts.RATE_LIMITED), locale)
             return
         if not text:

@@ -21,10 +21,10 @@ import typer
 
 import locales
 from api.channels.delivery import (
+    ButtonPayloads,
     Delivery,
     Incoming,
     MalformedUpdate,
-    PayloadStore,
     RetryDelay,
     SendError,
     deliver,
@@ -98,20 +98,20 @@ def command_text(text: str) -> str:
 # --- writing replies -----------------------------------------------------------------------------------------
 
 
-def inline_keyboard(buttons: Sequence[ButtonPayload], payloads: PayloadStore) -> dict | None:
+def inline_keyboard(buttons: Sequence[ButtonPayload]) -> dict | None:
     """One button per row (titles stay readable on a phone); long payloads travel as a short key."""
     rows = [
-        [{"text": b["title"], "callback_data": payloads.id_for(b["payload"], CALLBACK_DATA_BYTES)}]
+        [{"text": b["title"], "callback_data": ButtonPayloads.button_id(b["payload"], CALLBACK_DATA_BYTES)}]
         for b in buttons
         if b.get("title") and b.get("payload")
     ]
     return {"inline_keyboard": rows} if rows else None
 
 
-def send_message_payloads(chat_id: int, message: BotMessage, payloads: PayloadStore) -> list[dict]:
+def send_message_payloads(chat_id: int, message: BotMessage) -> list[dict]:
     """sendMessage bodies for one bot message: its parts in order, the keyboard under the last one."""
     parts = telegram_parts(message)
-    keyboard = inline_keyboard(message.get("buttons") or [], payloads)
+    keyboard = inline_keyboard(message.get("buttons") or [])
     if not parts and keyboard:
         parts = [texts.say(message.get("locale") or locales.DEFAULT, texts.PLEASE_CHOOSE)]
     bodies = [
@@ -180,13 +180,14 @@ class TelegramClient:
 class TelegramChannel:
     name = "telegram"
 
-    def __init__(self, client: TelegramClient, payloads: PayloadStore) -> None:
+    def __init__(self, client: TelegramClient, payloads: ButtonPayloads) -> None:
         self.client = client
         self.payloads = payloads
 
     async def send(self, chat: str, messages: Sequence[BotMessage]) -> None:
+        await self.payloads.remember(messages, CALLBACK_DATA_BYTES)
         for message in messages:
-            for body in send_message_payloads(int(chat), message, self.payloads):
+            for body in send_message_payloads(int(chat), message):
                 try:
                     await self.client.call("sendMessage", body)
                 except SendError as exc:
@@ -229,7 +230,7 @@ async def handle_update(state: AppState, update: TelegramUpdate, tenant: Tenant)
     channel = state.messengers.telegram
     text = update.text
     if update.callback_id is not None:
-        payload = channel.payloads.payload_for(text) if text else None
+        payload = await channel.payloads.payload_for(text) if text else None
         if payload is None:
             locale, _ = resolve_locale("", tenant, hint=update.language_code)
             await channel.answer_callback(update.callback_id, texts.say(locale, texts.BUTTON_EXPIRED))
@@ -241,7 +242,7 @@ async def handle_update(state: AppState, update: TelegramUpdate, tenant: Tenant)
     incoming = Incoming(
         channel="telegram",
         chat=str(update.chat_id),
-        sender_id=f"tg:{update.chat_id}",
+        sender_id=state.pseudonyms.sender("tg", str(update.chat_id)),
         text=text,
         locale_hint=update.language_code,
     )

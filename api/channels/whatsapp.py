@@ -18,10 +18,10 @@ import httpx
 
 import locales
 from api.channels.delivery import (
+    ButtonPayloads,
     Delivery,
     Incoming,
     MalformedUpdate,
-    PayloadStore,
     RetryDelay,
     deliver,
     get_field,
@@ -166,9 +166,7 @@ def text_payload(to: str, body: str) -> dict:
     }
 
 
-def interactive_payload(
-    to: str, body: str, buttons: Sequence[ButtonPayload], payloads: PayloadStore, locale: str
-) -> dict:
+def interactive_payload(to: str, body: str, buttons: Sequence[ButtonPayload], locale: str) -> dict:
     """Up to 3 buttons as reply buttons, up to 10 as a list (titles cut to the platform's limits)."""
     titles = [b["title"] for b in buttons]
     if len(buttons) <= MAX_REPLY_BUTTONS:
@@ -177,7 +175,10 @@ def interactive_payload(
             "body": {"text": body},
             "action": {
                 "buttons": [
-                    {"type": "reply", "reply": {"id": payloads.id_for(b["payload"], BUTTON_ID_MAX), "title": title}}
+                    {
+                        "type": "reply",
+                        "reply": {"id": ButtonPayloads.button_id(b["payload"], BUTTON_ID_MAX), "title": title},
+                    }
                     for b, title in zip(buttons, _unique(titles, BUTTON_TITLE_MAX), strict=True)
                 ]
             },
@@ -185,7 +186,7 @@ def interactive_payload(
     else:
         rows = []
         for b, title in zip(buttons, _unique(titles, ROW_TITLE_MAX), strict=True):
-            row = {"id": payloads.id_for(b["payload"], ROW_ID_MAX), "title": title}
+            row = {"id": ButtonPayloads.button_id(b["payload"], ROW_ID_MAX), "title": title}
             if title != " ".join(b["title"].split()):  # the full title, where the row title had to be cut
                 row["description"] = _cut(b["title"], ROW_DESCRIPTION_MAX)
             rows.append(row)
@@ -203,7 +204,7 @@ def interactive_payload(
     }
 
 
-def message_payloads(to: str, message: BotMessage, payloads: PayloadStore) -> list[dict]:
+def message_payloads(to: str, message: BotMessage) -> list[dict]:
     """Messages API bodies for one bot message, in order."""
     locale = message.get("locale") or locales.DEFAULT
     parts = whatsapp_parts(message)
@@ -220,7 +221,7 @@ def message_payloads(to: str, message: BotMessage, payloads: PayloadStore) -> li
         leading, body = parts[:-1], parts[-1]
     else:  # the body of an interactive message is short: the text goes first, then the choice with a prompt
         leading, body = parts, texts.say(locale, texts.PLEASE_CHOOSE)
-    return [text_payload(to, part) for part in leading] + [interactive_payload(to, body, buttons, payloads, locale)]
+    return [text_payload(to, part) for part in leading] + [interactive_payload(to, body, buttons, locale)]
 
 
 # --- the Cloud API -------------------------------------------------------------------------------------------
@@ -258,7 +259,7 @@ class WhatsAppChannel:
         api_url: str,
         phone_number_id: str,
         access_token: str,
-        payloads: PayloadStore,
+        payloads: ButtonPayloads,
         attempts: int = 4,
         backoff: float = 0.5,
     ) -> None:
@@ -281,8 +282,9 @@ class WhatsAppChannel:
         )
 
     async def send(self, chat: str, messages: Sequence[BotMessage]) -> None:
+        await self.payloads.remember(messages, min(BUTTON_ID_MAX, ROW_ID_MAX))
         for message in messages:
-            for payload in message_payloads(chat, message, self.payloads):
+            for payload in message_payloads(chat, message):
                 await self.post(payload)
 
     async def typing(self, chat: str) -> None:
@@ -316,10 +318,11 @@ async def handle_message(state: AppState, message: WhatsAppMessage, tenant: Tena
     channel = state.messengers.whatsapp
     text = message.text
     if message.pressed and text is not None:
-        text = channel.payloads.payload_for(text)
+        text = await channel.payloads.payload_for(text)
         if text is None:
             locale, _ = resolve_locale("", tenant)  # WhatsApp says nothing about the language: the default
             await send_notice(channel, message.wa_id, texts.say(locale, texts.BUTTON_EXPIRED), locale)
             return
-    incoming = Incoming(channel="whatsapp", chat=message.wa_id, sender_id=f"wa:{message.wa_id}", text=text)
+    sender_id = state.pseudonyms.sender("wa", message.wa_id)
+    incoming = Incoming(channel="whatsapp", chat=message.wa_id, sender_id=sender_id, text=text)
     await deliver(state, channel, incoming, tenant)

@@ -12,7 +12,7 @@ from api.guards import AdminDep, MetricsAccessDep
 router = APIRouter(tags=["admin"])
 
 
-@router.post("/api/v1/admin/reload", responses={401: {}, 503: {}})
+@router.post("/api/v1/admin/reload", responses={401: {}, 429: {}, 503: {}})
 async def reload_index(state: StateDep, _: AdminDep) -> dict:
     """Load the newest index build and tenant files now (also happens by polling every few seconds)."""
     changed = state.knowledge.reload_if_changed()

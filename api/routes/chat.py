@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 import locales
 from api.conversation import Turn
-from api.deps import StateDep
+from api.deps import StateDep, web_sender
 from api.guards import ChatLocaleDep, RateLimitDep, TenantOriginDep
 from api.schemas import ChatMessage, ChatRequest, ChatResponse, ErrorResponse
 
@@ -27,7 +27,7 @@ async def chat(
     """Send the user's message (or a button payload) and get the bot's messages back."""
     turn = Turn(
         channel="web",
-        sender_id=f"web:{tenant.id}:{body.session_id}",
+        sender_id=web_sender(state, tenant, body.session_id),
         text=body.message,
         tenant=tenant,
         locale=locale,

