@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import locales
 from api.rasa_client import RasaClient, RasaUnavailable
 from api.shared import MemoryState, SharedState
+from api.usage import SESSION_SECONDS, UsageRecorder
 from bot import texts
 from bot.context import Context
 from bot.language import resolve_locale
@@ -23,9 +23,6 @@ from bot.replies import reply_without_dialogue
 from knowledge.feedback import FeedbackStore
 from knowledge.service import KnowledgeService
 from knowledge.tenants import Tenant
-
-if TYPE_CHECKING:  # api.usage imports the channels, which import this module
-    from api.usage import UsageRecorder
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +79,29 @@ class Conversation:
         """The bot's reply to one turn; the one place where every turn's outcome is counted."""
         result = await self._reply(turn)
         if self.usage is not None:
-            await asyncio.to_thread(
-                self.usage.record,
-                tenant=turn.tenant.id,
-                channel=turn.channel,
-                sender_id=turn.sender_id,
-                locale=result.locale,
-                messages=result.messages,
-                degraded=result.degraded,
-            )
+            await self._count(turn, result, self.usage)
         return result
+
+    async def _count(self, turn: Turn, result: TurnResult, usage: UsageRecorder) -> None:
+        """Count the turn; a conversation begins when its sender has not written for two hours (every replica
+        sees the same answer through the shared state). Never raises: statistics must not cost an answer."""
+        key = f"conversation:{turn.sender_id}"
+        try:
+            new_conversation = await self.shared.add(key, "1", SESSION_SECONDS)
+            if not new_conversation:
+                await self.shared.set(key, "1", SESSION_SECONDS)
+        except Exception as exc:  # noqa: BLE001
+            log.error("turn not counted", extra={"error": type(exc).__name__})
+            return
+        await asyncio.to_thread(
+            usage.record,
+            tenant=turn.tenant.id,
+            channel=turn.channel,
+            new_conversation=new_conversation,
+            locale=result.locale,
+            messages=result.messages,
+            degraded=result.degraded,
+        )
 
     async def _reply(self, turn: Turn) -> TurnResult:
         locale, source = turn.resolve_locale()

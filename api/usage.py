@@ -1,9 +1,8 @@
 """Recording what a turn came to (``knowledge.outcomes``), called once per turn by ``Conversation.handle``.
 
 The outcome is read from the kinds of the bot's messages (``bot/messages.py``), so one rule covers the
-dialogue and the knowledge-only path. A turn begins a conversation when its sender has not written in the
-last two hours (Rasa's session expiry, ``bot/domain.yml``); the senders are remembered in this process's
-memory only, never stored.
+dialogue and the knowledge-only path. Whether a turn begins a conversation is decided by the caller from the
+shared state (``SESSION_SECONDS``), so that replicas agree.
 """
 
 from __future__ import annotations
@@ -12,15 +11,15 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
-from api.channels.delivery import TTLSet
 from bot.messages import BotMessage
 from knowledge.outcomes import Outcome, OutcomeStore, TurnCount
 from knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
 
+# A turn begins a conversation when its sender has not written for two hours (Rasa's session expiry,
+# bot/domain.yml).
 SESSION_SECONDS = 120 * 60
-MAX_SENDERS = 200_000
 
 
 def outcome_of(messages: Sequence[BotMessage], degraded: bool) -> Outcome:
@@ -48,10 +47,16 @@ class UsageRecorder:
         self.store = store
         self.knowledge = knowledge
         self.today = today
-        self._senders = TTLSet(MAX_SENDERS, SESSION_SECONDS)
 
     def record(
-        self, *, tenant: str, channel: str, sender_id: str, locale: str, messages: Sequence[BotMessage], degraded: bool
+        self,
+        *,
+        tenant: str,
+        channel: str,
+        new_conversation: bool,
+        locale: str,
+        messages: Sequence[BotMessage],
+        degraded: bool,
     ) -> None:
         """Count one turn. Never raises: a statistics failure must not cost the user an answer."""
         try:
@@ -64,7 +69,7 @@ class UsageRecorder:
                     channel=channel,
                     topic=(self.knowledge.catalogue.topic_of(entry_id) or "") if entry_id else "",
                     outcome=outcome_of(messages, degraded),
-                    conversations=int(self._senders.add(f"{channel}:{sender_id}")),
+                    conversations=int(new_conversation),
                     fallbacks=int(bool(entry_id) and self._is_fallback(entry_id, locale)),
                 )
             )
