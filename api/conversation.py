@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 import locales
+from api.handover.flow import Handover
 from api.rasa_client import RasaClient, RasaUnavailable
 from bot import texts
 from bot.context import Context
@@ -45,6 +46,7 @@ class TurnResult:
     messages: list[BotMessage] = field(default_factory=list)
     handover: bool = False
     degraded: bool = False
+    with_counsellor: bool = False  # a counsellor owns the conversation: the bot stays silent
 
     @property
     def outcome(self) -> str:
@@ -53,13 +55,32 @@ class TurnResult:
 
 
 class Conversation:
-    def __init__(self, rasa: RasaClient, knowledge: KnowledgeService, feedback: FeedbackStore | None = None) -> None:
+    def __init__(
+        self,
+        rasa: RasaClient,
+        knowledge: KnowledgeService,
+        feedback: FeedbackStore | None = None,
+        handover: Handover | None = None,
+    ) -> None:
         self.rasa = rasa
         self.knowledge = knowledge
         self.feedback = feedback
+        self.handover = handover
 
     async def handle(self, turn: Turn) -> TurnResult:
+        """While a counsellor owns the conversation the turn never reaches Rasa (api/handover/flow.py): the
+        dialogue resumes where it was when the person goes back to the bot."""
         locale, source = turn.resolve_locale()
+        if self.handover is None:
+            return await self.ask_bot(turn, locale, source)
+        intercepted = await self.handover.before_bot(turn.tenant, turn.sender_id, turn.text, locale)
+        if intercepted is not None:
+            return TurnResult(locale, intercepted.messages, handover=True, with_counsellor=intercepted.with_counsellor)
+        result = await self.ask_bot(turn, locale, source)
+        await self.handover.after_bot(turn.tenant, turn.sender_id, turn.text, result.messages, result.locale)
+        return result
+
+    async def ask_bot(self, turn: Turn, locale: str, source: LocaleSource) -> TurnResult:
         metadata = TurnMetadata(locale=locale, locale_source=source, tenant=turn.tenant.id, channel=turn.channel)
         try:
             messages = await self.rasa.send(turn.sender_id, turn.text, metadata)

@@ -13,9 +13,11 @@ from api import errors
 from api.channels import open_messengers
 from api.config import Settings, get_settings
 from api.conversation import Conversation
+from api.handover.flow import Handover
+from api.handover.store import HandoverStore
 from api.observability import Metrics, MetricsMiddleware
 from api.rasa_client import RasaClient
-from api.routes import admin, chat, health, knowledge, meta, webhooks, widget
+from api.routes import admin, chat, handover, health, knowledge, meta, webhooks, widget
 from api.security import BodySizeLimit, RateLimits, TenantCORSMiddleware
 from api.shared import open_shared_state
 from api.state import AppState
@@ -46,22 +48,26 @@ def create_app(
             )
             rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries)
             shared = open_shared_state(settings.redis_url.get_secret_value() if settings.redis_url else None)
+            handover = Handover(HandoverStore(shared, settings.handover_keep_seconds), http, services.knowledge)
             app.state.lotse = AppState(
                 settings=settings,
                 knowledge=services.knowledge,
                 feedback=services.feedback,
                 http=http,
                 rasa=rasa,
-                conversation=Conversation(rasa, services.knowledge, services.feedback),
+                conversation=Conversation(rasa, services.knowledge, services.feedback, handover),
                 shared=shared,
                 limits=RateLimits(shared.limits_storage, settings.rate_limit_ip, settings.rate_limit_session),
                 metrics=metrics,
                 messengers=open_messengers(settings, http, shared),
+                handover=handover,
             )
+            retries = asyncio.create_task(handover.retry_forever(settings.handover_retry_seconds))
             log.info("Lotse API ready", extra={"url": settings.public_url, "index": services.knowledge.build})
             try:
                 yield
             finally:
+                retries.cancel()
                 await http.aclose()
                 await shared.close()
 
@@ -81,6 +87,7 @@ def create_app(
         admin.router,
         webhooks.router,
         widget.router,
+        handover.router,
     ):
         app.include_router(router)
 

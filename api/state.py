@@ -10,6 +10,7 @@ import httpx
 from api.channels import Messengers
 from api.config import Settings
 from api.conversation import Conversation
+from api.handover.flow import Handover
 from api.observability import Metrics
 from api.rasa_client import RasaClient
 from api.security import RateLimits
@@ -30,6 +31,7 @@ class AppState:
     limits: RateLimits
     metrics: Metrics
     messengers: Messengers
+    handover: Handover
 
     @property
     def build_name(self) -> str | None:
