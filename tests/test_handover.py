@@ -9,7 +9,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -20,6 +20,7 @@ from api.handover.store import HandoverStore, Record
 from api.handover.zammad import ZammadAdapter, html_to_text, parse_webhook
 from api.shared import MemoryState, RedisState
 from knowledge.tenants import LiveHandover, Tenant
+from tests import test_whatsapp as whatsapp
 from tests.fakes import Upstreams, wait_until
 
 ZAMMAD = "https://zammad.test"
@@ -219,6 +220,11 @@ def handover_client(app_clients, knowledge, upstreams: Upstreams, zammad: FakeZa
         telegram_bot_token="123:abc",
         telegram_secret_token="tg-secret",
         telegram_tenant="zammad-demo",
+        whatsapp_access_token=whatsapp.ACCESS_TOKEN,
+        whatsapp_app_secret=whatsapp.APP_SECRET,
+        whatsapp_verify_token=whatsapp.VERIFY_TOKEN,
+        whatsapp_phone_number_id=whatsapp.PHONE_ID,
+        whatsapp_tenant="zammad-demo",
         handover_retry_seconds=3600,
     )
 
@@ -348,6 +354,51 @@ def test_counsellor_replies_reach_telegram(handover_client, upstreams: Upstreams
     wait_until(lambda: bool(zammad.tickets))
     webhook(client, agent_reply(1, "Guten Tag aus der Beratung"))
     assert any("Guten Tag aus der Beratung" in s["text"] for s in upstreams.calls("sendMessage"))
+
+
+def test_whatsapp_replies_within_and_after_the_24_hour_window(
+    handover_client, upstreams: Upstreams, zammad: FakeZammad, knowledge, monkeypatch
+):
+    client = handover_client
+    tenant = knowledge.tenants["zammad-demo"]
+    template = {"name": "counsellor_replied", "language": "de"}
+    config = live_handover(whatsapp_template=template)
+    monkeypatch.setitem(knowledge.tenants, "zammad-demo", tenant.model_copy(update={"live_handover": config}))
+    graph = lambda: [json.loads(r.content) for r in upstreams.requests if r.url.host == "graph.facebook.com"]  # noqa: E731
+
+    whatsapp.post(client, whatsapp.notification(whatsapp.text("Ich möchte einen Menschen", "wamid.a")))
+    wait_until(lambda: any(ACCEPT in json.dumps(m) for m in graph()))
+    whatsapp.post(client, whatsapp.notification(whatsapp.pressed(ACCEPT, message_id="wamid.b")))
+    wait_until(lambda: bool(zammad.tickets))
+    webhook(client, agent_reply(1, "Antwort innerhalb des Fensters"))
+    assert any("Antwort innerhalb des Fensters" in json.dumps(m, ensure_ascii=False) for m in graph())
+
+    handover = client.app.state.lotse.handover
+    handover.now = lambda: datetime.now(UTC) + timedelta(hours=25)
+    webhook(client, agent_reply(1, "Antwort nach einem Tag"), delivery="d-late")
+    sent_template = graph()[-1]
+    assert sent_template["type"] == "template" and sent_template["template"]["name"] == "counsellor_replied"
+    assert "Antwort nach einem Tag" not in json.dumps(graph(), ensure_ascii=False)
+    assert zammad.articles[-1]["internal"] is True and "counsellor_replied" in zammad.articles[-1]["body"]
+
+    whatsapp.post(client, whatsapp.notification(whatsapp.text("Ich bin wieder da", "wamid.c")))
+    wait_until(lambda: "Antwort nach einem Tag" in json.dumps(graph(), ensure_ascii=False))
+    wait_until(lambda: zammad.articles[-1]["body"] == "Ich bin wieder da")
+
+
+def test_whatsapp_window_closed_without_template_tells_the_counsellor(
+    handover_client, upstreams: Upstreams, zammad: FakeZammad
+):
+    client = handover_client
+    whatsapp.post(client, whatsapp.notification(whatsapp.text("Mensch bitte", "wamid.a")))
+    wait_until(lambda: len(upstreams.sent) >= 2)
+    whatsapp.post(client, whatsapp.notification(whatsapp.pressed(ACCEPT, message_id="wamid.b")))
+    wait_until(lambda: bool(zammad.tickets))
+    client.app.state.lotse.handover.now = lambda: datetime.now(UTC) + timedelta(hours=30)
+    sent = len(upstreams.sent)
+    webhook(client, agent_reply(1, "zu spät"))
+    assert len(upstreams.sent) == sent
+    assert zammad.articles[-1]["internal"] is True and "keine Vorlage" in zammad.articles[-1]["body"]
 
 
 # --- shared state across replicas (real Redis) ------------------------------------------------------------------
