@@ -90,12 +90,15 @@ def start_process(stack: Stack, name: str, command: list[str], env: dict[str, st
     )
 
 
-def start_stack(workdir: Path, with_rasa: bool = True, timeout: float = 240.0) -> Stack:
-    """Start the three processes and wait until the API reports ready (or degraded without Rasa)."""
+def start_stack(
+    workdir: Path, with_rasa: bool = True, timeout: float = 240.0, extra_env: dict[str, str] | None = None
+) -> Stack:
+    """Start the three processes and wait until the API reports ready (or degraded without Rasa).
+    ``extra_env`` adds settings (e.g. a tenants folder, platform URLs) to all three."""
     if with_rasa and not RASA_MODEL.exists():
         raise RuntimeError(f"no Rasa model at {RASA_MODEL}: run `make test` (it trains the model)")
     api_port, rasa_port, actions_port = free_port(), free_port(), free_port()
-    env = _environment(workdir, api_port, rasa_port, actions_port)
+    env = _environment(workdir, api_port, rasa_port, actions_port) | (extra_env or {})
     stack = Stack(
         f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", workdir
     )

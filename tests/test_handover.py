@@ -21,46 +21,9 @@ from api.handover.zammad import ZammadAdapter, html_to_text, parse_webhook
 from api.shared import MemoryState, RedisState
 from knowledge.tenants import LiveHandover, Tenant
 from tests import test_whatsapp as whatsapp
-from tests.fakes import Upstreams, wait_until
+from tests.fakes import SECRET, TOKEN, FakeZammad, Upstreams, signed_zammad, wait_until
 
 ZAMMAD = "https://zammad.test"
-TOKEN, SECRET = "zammad-token-123", "webhook-secret-456"
-
-
-class FakeZammad:
-    """Zammad's REST API as its documentation describes it: token auth, JSON bodies, tickets and articles.
-    Every request is checked; ``down`` refuses connections."""
-
-    def __init__(self) -> None:
-        self.tickets: dict[int, dict] = {}
-        self.articles: list[dict] = []
-        self.updates: list[tuple[int, dict]] = []
-        self.down = False
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        if self.down:
-            raise httpx.ConnectError("connection refused", request=request)
-        assert request.headers["authorization"] == f"Token token={TOKEN}"
-        assert request.headers["content-type"] == "application/json"
-        body = json.loads(request.content)
-        path = request.url.path
-        if request.method == "POST" and path == "/api/v1/tickets":
-            assert {"title", "group", "customer_id", "article"} <= body.keys()
-            assert body["customer_id"].startswith("guess:") and body["customer_id"].endswith("@lotse.invalid")
-            assert {"body", "type", "internal", "content_type"} <= body["article"].keys()
-            ticket_id = len(self.tickets) + 1
-            self.tickets[ticket_id] = body
-            return httpx.Response(201, json={"id": ticket_id, "number": f"3100{ticket_id}", "title": body["title"]})
-        if request.method == "POST" and path == "/api/v1/ticket_articles":
-            assert body["ticket_id"] in self.tickets and isinstance(body["internal"], bool)
-            self.articles.append(body)
-            return httpx.Response(201, json={"id": 100 + len(self.articles), **body})
-        if request.method == "PUT" and path.startswith("/api/v1/tickets/"):
-            ticket_id = int(path.rsplit("/", 1)[1])
-            assert ticket_id in self.tickets
-            self.updates.append((ticket_id, body))
-            return httpx.Response(200, json={"id": ticket_id, **body})
-        raise AssertionError(f"not a Zammad API call: {request.method} {path}")
 
 
 def live_handover(**overrides) -> LiveHandover:
@@ -72,12 +35,6 @@ def live_handover(**overrides) -> LiveHandover:
         group="Lotse Beratung",
     )
     return LiveHandover(**(values | overrides))
-
-
-def signed(payload: dict, secret: str = SECRET, delivery: str = "d-1") -> tuple[bytes, dict]:
-    body = json.dumps(payload).encode()
-    signature = "sha1=" + hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
-    return body, {"x-hub-signature": signature, "x-zammad-delivery": delivery, "content-type": "application/json"}
 
 
 def agent_reply(ticket_id: int, text: str, internal: bool = False, state: str = "open") -> dict:
@@ -150,13 +107,13 @@ async def test_zammad_errors_and_outages_are_platform_unavailable():
 
 def test_webhook_signature_and_payload():
     adapter = ZammadAdapter(httpx.AsyncClient(), live_handover(), TOKEN, SECRET)
-    body, headers = signed(agent_reply(5, "Guten Tag,<br>wir helfen gern."))
+    body, headers = signed_zammad(agent_reply(5, "Guten Tag,<br>wir helfen gern."))
     assert adapter.read_event(headers, body) == CounsellorEvent("5", "reply", "Guten Tag,\nwir helfen gern.")
     assert adapter.delivery_id(headers) == "d-1"
     with pytest.raises(BadSignature, match="missing"):
         adapter.read_event({}, body)
     with pytest.raises(BadSignature, match="wrong"):
-        adapter.read_event(signed(agent_reply(5, "x"), secret="other")[1], body)
+        adapter.read_event(signed_zammad(agent_reply(5, "x"), secret="other")[1], body)
     assert parse_webhook(agent_reply(5, "intern", internal=True)) is None
     customer = agent_reply(5, "from the person") | {"article": {"internal": False, "sender": "Customer", "body": "x"}}
     assert parse_webhook(customer) is None
@@ -236,7 +193,7 @@ def chat(client, message: str, session: str = "s1") -> dict:
 
 
 def webhook(client, payload: dict, delivery: str = "d-1", secret: str = SECRET, tenant: str = "zammad-demo"):
-    body, headers = signed(payload, secret, delivery)
+    body, headers = signed_zammad(payload, secret, delivery)
     return client.post(f"/webhooks/zammad?tenant={tenant}", content=body, headers=headers)
 
 
@@ -280,14 +237,14 @@ def test_handover_with_consent_reply_and_back_to_the_bot(handover_client, upstre
 
 def test_webhook_guards(handover_client, zammad: FakeZammad):
     client = handover_client
-    body, headers = signed(agent_reply(1, "x"))
+    body, headers = signed_zammad(agent_reply(1, "x"))
     assert client.post("/webhooks/zammad?tenant=zammad-demo", content=body).status_code == 401
     assert webhook(client, agent_reply(1, "x"), secret="wrong").status_code == 403
     assert webhook(client, agent_reply(1, "x"), tenant="demo").status_code == 404  # no live handover there
     bad = client.post(
         "/webhooks/zammad?tenant=zammad-demo",
         content=b"[1]",
-        headers=signed({})[1]
+        headers=signed_zammad({})[1]
         | {"x-hub-signature": "sha1=" + hmac.new(SECRET.encode(), b"[1]", hashlib.sha1).hexdigest()},
     )
     assert bad.status_code == 400
