@@ -19,6 +19,7 @@ from api.handover.flow import ACCEPT, END
 from api.handover.store import HandoverStore, Record
 from api.handover.zammad import ZammadAdapter, html_to_text, parse_webhook
 from api.shared import MemoryState, RedisState
+from bot import texts
 from knowledge.tenants import LiveHandover, Tenant
 from tests import test_whatsapp as whatsapp
 from tests.fakes import SECRET, TOKEN, FakeZammad, Upstreams, signed_zammad, wait_until
@@ -223,7 +224,7 @@ def test_handover_with_consent_reply_and_back_to_the_bot(handover_client, upstre
     assert webhook(client, agent_reply(1, "Hallo, ich bin Frau M.")).json()["outcome"] == "duplicate"
     assert webhook(client, agent_reply(1, "nur intern", internal=True), delivery="d-2").json()["outcome"] == "ignored"
     replies = client.get("/api/v1/chat/s1/replies", params={"tenant": "zammad-demo"}).json()
-    assert [m["text"] for m in replies["messages"]] == ["**Counsellor:** Hallo, ich bin Frau M."]
+    assert [m["text"] for m in replies["messages"]] == ["**Beratung:** Hallo, ich bin Frau M."]
     assert replies["with_counsellor"] is True and replies["messages"][0]["buttons"][0]["payload"] == END
     none_new = client.get("/api/v1/chat/s1/replies", params={"tenant": "zammad-demo", "after": 1}).json()
     assert none_new["messages"] == []
@@ -257,7 +258,8 @@ def test_counsellor_closes_the_ticket(handover_client, zammad: FakeZammad):
     chat(client, ACCEPT)
     assert webhook(client, agent_reply(1, "", state="closed")).json()["outcome"] == "closed"
     replies = client.get("/api/v1/chat/s1/replies", params={"tenant": "zammad-demo"}).json()
-    assert replies["with_counsellor"] is False and "ended the conversation" in replies["messages"][-1]["text"]
+    assert replies["with_counsellor"] is False
+    assert replies["messages"][-1]["text"] == texts.say("de", texts.HANDOVER_CLOSED)
 
 
 def test_zammad_down_the_person_is_told_and_nothing_is_lost(handover_client, zammad: FakeZammad):
@@ -265,9 +267,9 @@ def test_zammad_down_the_person_is_told_and_nothing_is_lost(handover_client, zam
     chat(client, "Mensch bitte")
     zammad.down = True
     opened = chat(client, ACCEPT)
-    assert "cannot be reached" in opened["messages"][0]["text"] and "☎" in opened["messages"][1]["text"]
+    assert "nicht erreichbar" in opened["messages"][0]["text"] and "☎" in opened["messages"][1]["text"]
     later = chat(client, "Meine Frage ist dringend")
-    assert "cannot be reached" in later["messages"][0]["text"]
+    assert "nicht erreichbar" in later["messages"][0]["text"]
     zammad.down = False
     handover = client.app.state.lotse.handover
     client.portal.call(handover.retry_pending)
@@ -283,7 +285,7 @@ def test_declined_or_outside_hours_the_person_can_leave_a_question(handover_clie
     declined = chat(client, "/handover_decline")
     assert declined["messages"][0]["buttons"][0]["payload"] == "/handover_callback"
     asked = chat(client, "/handover_callback")
-    assert "one message" in asked["messages"][0]["text"]
+    assert asked["messages"][0]["text"] == texts.say("de", texts.ASK_CALLBACK_QUESTION)
     saved = chat(client, "Bitte rufen Sie mich wegen der Kita an")
     (ticket,) = zammad.tickets.values()
     assert saved["with_counsellor"] is False and ticket["title"].split()[2] in saved["messages"][0]["text"]
