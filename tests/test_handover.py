@@ -408,3 +408,17 @@ async def test_memory_store_numbers_inbox_messages():
     store = HandoverStore(MemoryState(), 60)
     ids = [(await store.add_to_inbox("web:t:s", {"text": str(i)}))["id"] for i in range(3)]
     assert ids == [1, 2, 3]
+
+
+def test_a_tenant_file_with_bad_handover_settings_is_a_validation_error(tmp_path):
+    from knowledge.tenants import load_tenants
+
+    (tmp_path / "centre.yaml").write_text(
+        "id: centre\nname: {de: Beratung}\nlive_handover:\n  adapter: zammad\n  url: http://zammad.example.org\n"
+        "  token_env: ZAMMAD_TOKEN\n  webhook_secret_env: ZAMMAD_SECRET\n  group: Beratung\n",
+        encoding="utf-8",
+    )
+    tenants, problems = load_tenants(tmp_path)
+    assert tenants == {} and len(problems) == 1
+    assert problems[0].severity == "error" and "live_handover.url" in problems[0].message
+    assert "https://" in problems[0].message
