@@ -35,6 +35,7 @@ from knowledge.tenants import Tenant
 log = logging.getLogger(__name__)
 
 ACCEPT, DECLINE, CALLBACK, END = "/handover_accept", "/handover_decline", "/handover_callback", "/handover_end"
+ADAPTERS = {"zammad": ZammadAdapter}  # LiveHandover.adapter -> implementation; a new platform adds one line
 TRANSCRIPT_SECONDS = 2 * 3600.0  # the last turns are kept this long, and only for tenants with a live handover
 BOT_LINE_CHARS = 300  # of each bot answer in the transcript; the topic list names the entries in full
 
@@ -71,7 +72,7 @@ class Handover:
         if not token or not secret:
             log.warning("live handover without its secrets", extra={"tenant": tenant.id, "env": config.token_env})
             return None
-        return ZammadAdapter(self.http, config, token, secret)
+        return ADAPTERS[config.adapter](self.http, config, token, secret)
 
     def pseudonym(self, tenant: Tenant, sender: str) -> str:
         """Stable per conversation; keyed with the webhook secret, so the chat id cannot be guessed back."""
@@ -229,34 +230,45 @@ class Handover:
 
     async def submit(self, tenant: Tenant, sender: str, operation: dict[str, Any]) -> bool:
         """Queue one platform call (stored before it is tried, so nothing is lost), then try the queue."""
-        async with self.store.lock(sender):
+        async with self.store.lock(f"queue:{sender}"):  # short: only the list changes under it
             await self.store.set_queue(sender, await self.store.queue(sender) + [operation])
         return await self.flush(sender)
 
     async def flush(self, sender: str) -> bool:
-        """Do the conversation's queued platform calls in order; True when none is left."""
-        async with self.store.lock(sender):
-            queue = await self.store.queue(sender)
-            record = await self.store.record(sender)
-            if not queue:
-                return True
-            if record is None:  # expired: nothing to deliver to any more
-                await self.store.set_queue(sender, [])
-                return True
-            adapter = self.adapter(self.knowledge.tenants.get(record.tenant))
-            done = 0
-            try:
-                for operation in queue:
-                    if adapter is None:
-                        raise PlatformUnavailable("no adapter")
-                    await self._run(adapter, record, operation)
-                    done += 1
-            except PlatformUnavailable as exc:
-                log.warning(
-                    "handover platform unavailable, queued", extra={"tenant": record.tenant, "reason": str(exc)}
-                )
-            await self.store.set_queue(sender, queue[done:])
-            return done == len(queue)
+        """Do the conversation's queued platform calls in order; True when none is left. One replica at a
+        time flushes a conversation; one that finds it busy leaves the work to it and to the retries."""
+        try:
+            async with self.store.lock(f"flush:{sender}"):
+                return await self._flush(sender)
+        except TimeoutError:
+            return False
+
+    async def _flush(self, sender: str) -> bool:
+        queue = await self.store.queue(sender)
+        record = await self.store.record(sender)
+        if not queue:
+            return True
+        done = len(queue)
+        if record is not None:  # else expired: nothing to deliver to any more
+            done = await self._run_all(record, queue)
+        async with self.store.lock(f"queue:{sender}"):
+            left = (await self.store.queue(sender))[done:]  # operations queued meanwhile stay
+            await self.store.set_queue(sender, left)
+        return not left
+
+    async def _run_all(self, record: Record, queue: list[dict[str, Any]]) -> int:
+        """Run operations until one fails; how many succeeded."""
+        adapter = self.adapter(self.knowledge.tenants.get(record.tenant))
+        done = 0
+        try:
+            for operation in queue:
+                if adapter is None:
+                    raise PlatformUnavailable("no adapter")
+                await self._run(adapter, record, operation)
+                done += 1
+        except PlatformUnavailable as exc:
+            log.warning("handover platform unavailable, queued", extra={"tenant": record.tenant, "reason": str(exc)})
+        return done
 
     async def _run(self, adapter: HandoverAdapter, record: Record, operation: dict[str, Any]) -> None:
         op = operation["op"]
@@ -289,4 +301,7 @@ class Handover:
     async def retry_forever(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
-            await self.retry_pending()
+            try:
+                await self.retry_pending()
+            except Exception as exc:  # the shared state is unreachable: try again next time
+                log.error("handover retries failed", extra={"error": type(exc).__name__})

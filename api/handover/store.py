@@ -25,7 +25,8 @@ from api.shared import SharedState
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: easy to read out on the phone
 TRANSCRIPT_TURNS = 20
 INBOX_SIZE = 50
-LOCK_SECONDS = 10.0
+LOCK_SECONDS = 60.0  # longer than the platform calls one holder makes (each times out after 10 s)
+LOCK_WAIT_SECONDS = 15.0
 
 
 @dataclass
@@ -74,7 +75,7 @@ class HandoverStore:
     async def lock(self, name: str) -> AsyncIterator[None]:
         """One replica at a time changes ``name``'s lists (set-if-absent; expires if its holder dies)."""
         key = f"lock:handover:{name}"
-        deadline = time.monotonic() + LOCK_SECONDS
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while not await self.shared.add(key, "1", LOCK_SECONDS):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"handover lock {name} held too long")
