@@ -73,7 +73,8 @@ async def counsellor_replies(
     return {"messages": messages, "with_counsellor": bool(record and record.owner == "counsellor")}
 
 
-@router.get("/api/v1/chat/{session_id}/events", tags=["chat"], responses=ERRORS)
+# Not in the OpenAPI schema: a stream that never ends is no request/response operation (README.md documents it).
+@router.get("/api/v1/chat/{session_id}/events", include_in_schema=False)
 async def counsellor_events(
     session_id: SessionPath,
     state: StateDep,
