@@ -156,7 +156,6 @@ WIDGET = {
     "you": N_("You"),
     "bot": N_("Lotse"),
     "degraded": N_("Some functions are limited right now."),
-    "counsellor": COUNSELLOR,
 }
 
 

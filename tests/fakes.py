@@ -1,6 +1,7 @@
 """The one set of test fakes: the peers of the API behind one HTTP transport (Rasa's REST channel, the Telegram
-Bot API, the WhatsApp Cloud API), a Rasa tracker and dispatcher for the custom actions, and settings that keep
-test data out of the repository. Everything else in the tests is real."""
+Bot API, the WhatsApp Cloud API), Zammad's REST API (as a transport handler or, with the messengers, a real
+local HTTP server for the end-to-end tests), a Rasa tracker and dispatcher for the custom actions, and settings
+that keep test data out of the repository. Everything else in the tests is real."""
 
 from __future__ import annotations
 
