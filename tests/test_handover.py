@@ -422,3 +422,73 @@ def test_a_tenant_file_with_bad_handover_settings_is_a_validation_error(tmp_path
     assert tenants == {} and len(problems) == 1
     assert problems[0].severity == "error" and "live_handover.url" in problems[0].message
     assert "https://" in problems[0].message
+
+
+@pytest.fixture
+def two_replicas(knowledge, upstreams: Upstreams, zammad: FakeZammad, redis_url, tmp_path, monkeypatch):
+    """Two API processes' worth of apps, each served by its own uvicorn on a free port, sharing one Redis."""
+    import threading
+
+    import uvicorn
+
+    from api.main import create_app
+    from tests.fakes import api_settings
+    from tests.stack import free_port
+
+    demo = knowledge.tenants["demo"]
+    tenant = Tenant.model_validate(demo.model_dump() | {"id": "zammad-demo", "live_handover": live_handover()})
+    monkeypatch.setitem(knowledge.tenants, "zammad-demo", tenant)
+    monkeypatch.setenv("ZAMMAD_TOKEN", TOKEN)
+    monkeypatch.setenv("ZAMMAD_SECRET", SECRET)
+    rasa = upstreams.handler
+    upstreams.rasa_messages = [{"text": "☎ Beratung …", "locale": "de", "handover": True, "kind": "handover"}]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return zammad.handler(request) if request.url.host == "zammad.test" else rasa(request)
+
+    servers, threads, urls = [], [], []
+    for name in ("a", "b"):
+        settings = api_settings(tmp_path / name, redis_url=redis_url, handover_retry_seconds=3600)
+        app = create_app(settings, knowledge, transport=httpx.MockTransport(handler))
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append(server)
+        threads.append(thread)
+        urls.append(f"http://127.0.0.1:{port}")
+    wait_until(lambda: all(s.started for s in servers), timeout=30)
+    yield urls
+    for server in servers:
+        server.should_exit = True
+    for thread in threads:
+        thread.join(timeout=15)
+    assert not any(thread.is_alive() for thread in threads), "a replica did not stop"
+
+
+def test_a_reply_reaches_the_widget_stream_on_the_other_replica(two_replicas, zammad: FakeZammad):
+    """The person chats with replica A, the webhook reaches replica A, the widget's event stream is on B."""
+    replica_a, replica_b = two_replicas
+    session = "replica-test"
+    with httpx.Client(timeout=30) as http:
+        for message in ("Mensch bitte", ACCEPT):
+            body = {"session_id": session, "message": message, "tenant": "zammad-demo"}
+            assert http.post(f"{replica_a}/api/v1/chat", json=body).status_code == 200
+        (ticket_id,) = zammad.tickets
+        events = f"{replica_b}/api/v1/chat/{session}/events?tenant=zammad-demo"
+        with http.stream("GET", events) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines = (line for line in stream.iter_lines() if line)  # events end with a blank line
+            assert next(lines) == ": connected"  # subscribed on B before the reply exists
+            body, headers = signed_zammad(agent_reply(ticket_id, "Antwort über Replik A"), delivery="r-1")
+            assert (
+                http.post(f"{replica_a}/webhooks/zammad?tenant=zammad-demo", content=body, headers=headers).json()[
+                    "outcome"
+                ]
+                == "delivered"
+            )
+            received = [next(lines) for _ in range(3)]
+        assert received[0] == "id: 1" and received[1] == "event: message"
+        assert json.loads(received[2].removeprefix("data: "))["text"] == "**Beratung:** Antwort über Replik A"
+        polled = http.get(f"{replica_b}/api/v1/chat/{session}/replies", params={"tenant": "zammad-demo"}).json()
+        assert polled["with_counsellor"] is True and len(polled["messages"]) == 1
