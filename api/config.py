@@ -50,6 +50,8 @@ class Settings(ServerSettings):
     messenger_send_attempts: int = Field(default=4, ge=1, le=10)  # per outgoing message, on 429/5xx
     messenger_backoff_seconds: float = Field(default=0.5, ge=0)  # doubles on every retry
     messenger_dedupe_seconds: float = Field(default=24 * 3600, gt=0)  # platforms redeliver for hours
+    handover_keep_seconds: float = Field(default=30 * 24 * 3600, gt=0)  # a handover's state, after its last change
+    handover_retry_seconds: float = Field(default=30.0, gt=0)  # queued calls to a counselling platform
     button_payload_seconds: float = Field(default=7 * 24 * 3600, gt=0)  # how long a long button payload's key works
 
 

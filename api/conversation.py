@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 import locales
+from api.handover.flow import Handover
 from api.rasa_client import RasaClient, RasaUnavailable
 from api.shared import MemoryState, SharedState
 from api.usage import SESSION_SECONDS, UsageRecorder
@@ -35,6 +36,7 @@ class Turn:
     tenant: Tenant
     locale: str | None = None  # chosen by the user (widget picker, API parameter)
     locale_hint: str | None = None  # suggested by the channel (Telegram language_code, Accept-Language)
+    reply_to: str | None = None  # messengers: the real chat id or wa_id, kept only to deliver replies
 
     def resolve_locale(self) -> tuple[str, LocaleSource]:
         """The locale for this turn and where it came from (bot/language.py decides)."""
@@ -47,6 +49,7 @@ class TurnResult:
     messages: list[BotMessage] = field(default_factory=list)
     handover: bool = False
     degraded: bool = False
+    with_counsellor: bool = False  # a counsellor owns the conversation: the bot stays silent
 
     @property
     def outcome(self) -> str:
@@ -67,6 +70,7 @@ class Conversation:
         usage: UsageRecorder | None = None,
         shared: SharedState | None = None,
         turn_seconds: float = 30.0,
+        handover: Handover | None = None,
     ) -> None:
         self.rasa = rasa
         self.knowledge = knowledge
@@ -74,12 +78,28 @@ class Conversation:
         self.usage = usage
         self.shared = shared or MemoryState()
         self.turn_seconds = turn_seconds  # the longest a turn may take (Rasa's timeout and retries)
+        self.handover = handover
 
     async def handle(self, turn: Turn) -> TurnResult:
-        """The bot's reply to one turn; the one place where every turn's outcome is counted."""
+        """The reply to one turn, and the one place where every turn's outcome is counted."""
         result = await self._reply(turn)
         if self.usage is not None:
             await self._count(turn, result, self.usage)
+        return result
+
+    async def _reply(self, turn: Turn) -> TurnResult:
+        """While a counsellor owns the conversation the turn never reaches Rasa (api/handover/flow.py): the
+        dialogue resumes where it was when the person goes back to the bot."""
+        locale, source = turn.resolve_locale()
+        if self.handover is None:
+            return await self.ask_bot(turn, locale, source)
+        intercepted = await self.handover.before_bot(
+            turn.tenant, turn.sender_id, turn.text, locale, reply_to=turn.reply_to
+        )
+        if intercepted is not None:
+            return TurnResult(locale, intercepted.messages, handover=True, with_counsellor=intercepted.with_counsellor)
+        result = await self.ask_bot(turn, locale, source)
+        await self.handover.after_bot(turn.tenant, turn.sender_id, turn.text, result.messages, result.locale)
         return result
 
     async def _count(self, turn: Turn, result: TurnResult, usage: UsageRecorder) -> None:
@@ -103,8 +123,17 @@ class Conversation:
             degraded=result.degraded,
         )
 
-    async def _reply(self, turn: Turn) -> TurnResult:
         locale, source = turn.resolve_locale()
+        if self.handover is None:
+            return await self.ask_bot(turn, locale, source)
+        intercepted = await self.handover.before_bot(turn.tenant, turn.sender_id, turn.text, locale)
+        if intercepted is not None:
+            return TurnResult(locale, intercepted.messages, handover=True, with_counsellor=intercepted.with_counsellor)
+        result = await self.ask_bot(turn, locale, source)
+        await self.handover.after_bot(turn.tenant, turn.sender_id, turn.text, result.messages, result.locale)
+        return result
+
+    async def ask_bot(self, turn: Turn, locale: str, source: LocaleSource) -> TurnResult:
         metadata = TurnMetadata(locale=locale, locale_source=source, tenant=turn.tenant.id, channel=turn.channel)
         try:
             async with self.shared.lock(

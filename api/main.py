@@ -13,10 +13,12 @@ from api import errors
 from api.channels import open_messengers
 from api.config import Settings, get_settings
 from api.conversation import Conversation
+from api.handover.flow import Handover
+from api.handover.store import HandoverStore
 from api.observability import Metrics, MetricsMiddleware
 from api.pseudonyms import Pseudonyms
 from api.rasa_client import RasaClient
-from api.routes import admin, chat, dashboard, health, knowledge, meta, webhooks, widget
+from api.routes import admin, chat, dashboard, handover, health, knowledge, meta, webhooks, widget
 from api.security import BodySizeLimit, RateLimits, TenantCORSMiddleware
 from api.shared import open_shared_state
 from api.state import AppState
@@ -52,6 +54,7 @@ def create_app(
             outcomes = OutcomeStore.open(settings.database_path)
             usage = UsageRecorder(outcomes, services.knowledge)
             shared = open_shared_state(settings.redis_url.get_secret_value() if settings.redis_url else None)
+            handover = Handover(HandoverStore(shared, settings.handover_keep_seconds), http, services.knowledge)
             app.state.lotse = AppState(
                 settings=settings,
                 knowledge=services.knowledge,
@@ -65,6 +68,7 @@ def create_app(
                     services.feedback,
                     usage=usage,
                     shared=shared,
+                    handover=handover,
                     turn_seconds=settings.rasa_timeout_seconds * (settings.rasa_retries + 1) + 5,
                 ),
                 shared=shared,
@@ -77,11 +81,14 @@ def create_app(
                 ),
                 metrics=metrics,
                 messengers=open_messengers(settings, http, shared),
+                handover=handover,
             )
+            retries = asyncio.create_task(handover.retry_forever(settings.handover_retry_seconds))
             log.info("Lotse API ready", extra={"url": settings.public_url, "index": services.knowledge.build})
             try:
                 yield
             finally:
+                retries.cancel()
                 await http.aclose()
                 outcomes.close()
                 await shared.close()
@@ -103,6 +110,7 @@ def create_app(
         dashboard.router,
         webhooks.router,
         widget.router,
+        handover.router,
     ):
         app.include_router(router)
 

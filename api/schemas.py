@@ -68,6 +68,11 @@ class ChatResponse(BaseModel):
     locale: str
     messages: list[ChatMessage]
     handover: bool = Field(description="True when the answer offers contact with a person.")
+    with_counsellor: bool = Field(
+        default=False,
+        description="True while a counsellor owns the conversation: their replies arrive at "
+        "GET /api/v1/chat/{session_id}/events (server-sent events) or /replies (polling).",
+    )
     degraded: bool = Field(
         default=False,
         description="True when the dialogue service was unavailable and the "

@@ -11,6 +11,7 @@ from api.channels import Messengers
 from api.config import Settings
 from api.conversation import Conversation
 from api.dashboard import ContentCache
+from api.handover.flow import Handover
 from api.observability import Metrics
 from api.pseudonyms import Pseudonyms
 from api.rasa_client import RasaClient
@@ -36,6 +37,7 @@ class AppState:
     metrics: Metrics
     messengers: Messengers
     content: ContentCache = field(default_factory=ContentCache)
+    handover: Handover
 
     @property
     def build_name(self) -> str | None:

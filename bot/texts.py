@@ -79,6 +79,38 @@ OPENING_HOURS = N_("Opening hours: {hours}")
 LANGUAGES = N_("Languages: {languages}")
 EXAMPLE_CONTACTS = N_("These contacts are example data for a demonstration.")
 
+# --- a counsellor in the chat (api/handover/) ------------------------------------------------------------------
+HANDOVER_CONSENT = N_(
+    "A counsellor of {centre} can answer you here in this chat. If you agree, they will see this conversation "
+    "and your language. They will not see your name or number unless you write them. Do you want to talk to a "
+    "counsellor now?"
+)
+CONNECT_ME = N_("Yes, connect me")
+NO_THANKS = N_("No, thanks")
+LEAVE_A_QUESTION = N_("Leave a question")
+BACK_TO_LOTSE = N_("Back to Lotse")
+HANDOVER_OPENED = N_(
+    "Thank you. A counsellor will answer here as soon as possible. Your reference code is {code}. "
+    'You can write more now. Lotse does not answer until you press "Back to Lotse".'
+)
+HANDOVER_ENDED = N_("You are talking to Lotse again. Your reference code is {code}. What would you like to know?")
+HANDOVER_CLOSED = N_("The counsellor has ended the conversation. You are talking to Lotse again.")
+HANDOVER_UNAVAILABLE = N_(
+    "The counselling chat cannot be reached right now. Your messages are saved and will be passed on "
+    "automatically. Your reference code is {code}. You can also contact the centre directly:"
+)
+ASK_CALLBACK_QUESTION = N_(
+    "Write your question in one message. A counsellor will answer here in this chat. Please do not write "
+    "your name or address unless you want to be contacted that way."
+)
+CALLBACK_SAVED = N_(
+    "Thank you. Your question has been passed on. Your reference code is {code}. The answer will come here."
+)
+COUNSELLOR = N_("Counsellor")
+OUTSIDE_HOURS = N_(
+    "The counsellors are not in the chat right now. You can leave a question, and they will answer here."
+)
+
 # --- guided checks (questions; the outcomes are in bot/flows/) ------------------------------------------------
 ASK_PROFESSION = N_(
     "Let us check your profession. Which profession did you learn? Write its name, for example nurse, "

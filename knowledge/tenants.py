@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime, time
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -44,6 +48,87 @@ class Theme(BaseModel):
     on_primary: str = Field(default="#ffffff", pattern=COLOUR)
 
 
+ENV_NAME = r"^[A-Z][A-Z0-9_]{1,63}$"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class OpeningHours(BaseModel):
+    """When counsellors answer in the chat: weekdays (1 = Monday) and a time span in the tenant's time zone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    days: list[int] = Field(min_length=1)
+    start: time
+    end: time
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, days: list[int]) -> list[int]:
+        if any(d < 1 or d > 7 for d in days):
+            raise ValueError("days are 1 (Monday) to 7 (Sunday)")
+        return days
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> OpeningHours:
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start} is not before end {self.end}")
+        return self
+
+
+class WhatsAppTemplate(BaseModel):
+    """An approved WhatsApp template that invites the person back when Meta's 24-hour window has closed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9_]{1,512}$")
+    language: str = Field(default="de", pattern=r"^[a-z]{2}(_[A-Z]{2})?$")
+
+
+class LiveHandover(BaseModel):
+    """A counselling platform where counsellors take over the chat (see docs/handover-zammad.md). Secrets are
+    never in the file: it names the environment variables that hold them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    adapter: Literal["zammad"]
+    url: str  # the platform's base URL, https (plain http only on this machine, for tests and trials)
+    token_env: str = Field(pattern=ENV_NAME)  # API token of the platform user Lotse acts as
+    webhook_secret_env: str = Field(pattern=ENV_NAME)  # the shared secret that signs the platform's webhooks
+    group: str = Field(min_length=1, max_length=160)
+    timezone: str = "Europe/Berlin"
+    hours: list[OpeningHours] = Field(default_factory=list)  # empty: counsellors answer at any time
+    ticket_field: str | None = Field(default="lotse", pattern=r"^[a-z][a-z0-9_]{0,59}$")  # marks bot tickets
+    whatsapp_template: WhatsAppTemplate | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _secure_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme == "https" and parts.hostname:
+            return url.rstrip("/")
+        if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+            return url.rstrip("/")
+        raise ValueError("url must be https:// (http:// only for 127.0.0.1 or localhost)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r}") from None
+        return zone
+
+    def is_open(self, moment: datetime) -> bool:
+        """Whether counsellors answer at ``moment`` (timezone-aware)."""
+        if not self.hours:
+            return True
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        return any(
+            local.isoweekday() in h.days and h.start <= local.time().replace(tzinfo=None) < h.end for h in self.hours
+        )
+
+
 class Tenant(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -59,6 +144,7 @@ class Tenant(BaseModel):
     hints: dict[str, Localized] = Field(default_factory=dict)  # local notes for guided checks, e.g. "kita"
     # SHA-256 (hex) of the token that opens this tenant's dashboard (README, "The dashboard").
     dashboard_token_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    live_handover: LiveHandover | None = None  # counsellors answer in the chat (else: contacts only)
 
     @field_validator("locales")
     @classmethod

@@ -1,13 +1,18 @@
 """The one set of test fakes: the peers of the API behind one HTTP transport (Rasa's REST channel, the Telegram
-Bot API, the WhatsApp Cloud API), a Rasa tracker and dispatcher for the custom actions, and settings that keep
-test data out of the repository. Everything else in the tests is real."""
+Bot API, the WhatsApp Cloud API), Zammad's REST API (as a transport handler or, with the messengers, a real
+local HTTP server for the end-to-end tests), a Rasa tracker and dispatcher for the custom actions, and settings
+that keep test data out of the repository. Everything else in the tests is real."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +91,111 @@ class Upstreams:
 def pseudonym(channel: str, channel_id: str) -> str:
     """The sender id Rasa sees for ``channel_id`` under the tests' pseudonym key."""
     return Pseudonyms(SecretStr(PSEUDONYM_KEY)).sender(channel, channel_id)
+
+
+# --- Zammad -------------------------------------------------------------------------------------------------
+
+TOKEN, SECRET = "zammad-token-123", "webhook-secret-456"
+
+
+class FakeZammad:
+    """Zammad's REST API as its documentation describes it: token auth, JSON bodies, tickets and articles.
+    Every request is checked; ``down`` refuses connections."""
+
+    def __init__(self) -> None:
+        self.tickets: dict[int, dict] = {}
+        self.articles: list[dict] = []
+        self.updates: list[tuple[int, dict]] = []
+        self.down = False
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        assert request.headers["authorization"] == f"Token token={TOKEN}"
+        assert request.headers["content-type"] == "application/json"
+        body = json.loads(request.content)
+        path = request.url.path
+        if request.method == "POST" and path == "/api/v1/tickets":
+            assert {"title", "group", "customer_id", "article"} <= body.keys()
+            assert body["customer_id"].startswith("guess:") and body["customer_id"].endswith("@lotse.invalid")
+            assert {"body", "type", "internal", "content_type"} <= body["article"].keys()
+            ticket_id = len(self.tickets) + 1
+            self.tickets[ticket_id] = body
+            return httpx.Response(201, json={"id": ticket_id, "number": f"3100{ticket_id}", "title": body["title"]})
+        if request.method == "POST" and path == "/api/v1/ticket_articles":
+            assert body["ticket_id"] in self.tickets and isinstance(body["internal"], bool)
+            self.articles.append(body)
+            return httpx.Response(201, json={"id": 100 + len(self.articles), **body})
+        if request.method == "PUT" and path.startswith("/api/v1/tickets/"):
+            ticket_id = int(path.rsplit("/", 1)[1])
+            assert ticket_id in self.tickets
+            self.updates.append((ticket_id, body))
+            return httpx.Response(200, json={"id": ticket_id, **body})
+        raise AssertionError(f"not a Zammad API call: {request.method} {path}")
+
+
+def signed_zammad(payload: dict, secret: str = SECRET, delivery: str = "d-1") -> tuple[bytes, dict]:
+    """A webhook body as Zammad sends it, with ``X-Hub-Signature`` (HMAC-SHA1) and ``X-Zammad-Delivery``."""
+    body = json.dumps(payload).encode()
+    signature = "sha1=" + hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+    return body, {"x-hub-signature": signature, "x-zammad-delivery": delivery, "content-type": "application/json"}
+
+
+class PlatformServer:
+    """A real HTTP server on a free loopback port for the end-to-end tests: Zammad's REST API (``FakeZammad``)
+    under /api/v1, and everything else recorded as a Telegram or WhatsApp call answered with success."""
+
+    def __init__(self) -> None:
+        self.zammad = FakeZammad()
+        self.messenger_calls: list[tuple[str, dict]] = []
+        self.errors: list[str] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                self._answer()
+
+            def do_PUT(self) -> None:  # noqa: N802
+                self._answer()
+
+            def _answer(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                url = f"http://{self.headers['host']}{self.path}"
+                request = httpx.Request(self.command, url, headers=dict(self.headers.items()), content=body)
+                try:
+                    response = fake.handle(request)
+                except AssertionError as exc:  # a call Zammad's documentation does not allow
+                    fake.errors.append(str(exc))
+                    response = httpx.Response(422, json={"error": str(exc)})
+                content = response.content
+                self.send_response(response.status_code)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/api/v1/"):
+            return self.zammad.handler(request)
+        self.messenger_calls.append((request.url.path, json.loads(request.content or b"{}")))
+        if "/bot" in request.url.path:
+            return httpx.Response(200, json={"ok": True, "result": True})
+        return httpx.Response(200, json={"messaging_product": "whatsapp", "messages": [{"id": "wamid.out"}]})
+
+    def __enter__(self) -> PlatformServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 def api_settings(data_dir: Path, **overrides: Any) -> Settings:

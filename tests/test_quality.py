@@ -70,9 +70,7 @@ def _near_copies(questions: list[str], others: list[str]) -> list[tuple[str, str
 
 
 def test_every_blind_set_is_frozen_by_its_hash():
-    frozen = dict(
-        line.split()[::-1] for line in (ROOT / "eval" / "FROZEN").read_text().splitlines() if line.strip()
-    )
+    frozen = dict(line.split()[::-1] for line in (ROOT / "eval" / "FROZEN").read_text().splitlines() if line.strip())
     assert BLIND, "no blind set"
     for path in BLIND:
         assert frozen.get(path.name) == hashlib.sha256(path.read_bytes()).hexdigest(), f"{path.name} changed"

@@ -249,6 +249,7 @@ async def deliver(state: AppState, channel: Channel, incoming: Incoming, tenant:
         text=text,
         tenant=tenant,
         locale_hint=incoming.locale_hint,
+        reply_to=incoming.chat,
     )
     turns = state.metrics.turns
     async with delivery.locks.hold(incoming.sender_id):

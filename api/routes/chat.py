@@ -43,5 +43,6 @@ async def chat(
             for m in result.messages
         ],
         handover=result.handover,
+        with_counsellor=result.with_counsellor,
         degraded=result.degraded,
     )

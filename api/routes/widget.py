@@ -27,6 +27,12 @@ async def widget_js() -> FileResponse:
     return FileResponse(STATIC / "widget.js", media_type="text/javascript; charset=utf-8", headers=CACHE)
 
 
+@router.get("/widget-handover.js")
+async def widget_handover_js() -> FileResponse:
+    """Loaded by the widget only while a counsellor owns the conversation."""
+    return FileResponse(STATIC / "widget-handover.js", media_type="text/javascript; charset=utf-8", headers=CACHE)
+
+
 @router.get("/widget.css")
 async def widget_css() -> FileResponse:
     return FileResponse(STATIC / "widget.css", media_type="text/css; charset=utf-8", headers=CACHE)

@@ -18,7 +18,8 @@
     stop: 'M6 6h12v12H6z',
   };
 
-  let S; // persisted: {id, locale, log: [{r: 'u'|'b'|'n', text, buttons, sources, locale}], degraded, open}
+  let S; // persisted: {id, locale, log: [{r: 'u'|'b'|'n', text, buttons, sources, locale}], degraded, open,
+  //        counsellor (a counsellor owns the conversation), seen (id of the last counsellor reply shown)}
   let tenant, t = {}, locale, rtl = false, rtlOf = {}, busy = false, speaking = null;
   let host, root, wrap, launcher, panel, ui = {};
 
@@ -199,6 +200,24 @@
     return render(m);
   };
 
+  // ---- counsellor replies (widget-handover.js, loaded once a counsellor owns the conversation) ----------------
+  const follow = (on) => {
+    S.counsellor = on;
+    if (!on) return window.LotseHandover && window.LotseHandover.stop();
+    const mine = S;
+    const start = () => mine === S && window.LotseHandover.follow({
+      base: BASE, tenant: TENANT, session: S.id, after: S.seen || 0,
+      onMessage: (m) => {
+        S.seen = m.id;
+        scrollTo(push({ r: 'b', text: m.text || '', buttons: m.buttons || [], sources: [], locale: m.locale || locale }));
+        if (m.kind === 'handover') follow(false); // the counsellor closed the conversation
+        save();
+      },
+    });
+    if (window.LotseHandover) start();
+    else document.head.append(h('script', { src: BASE + '/widget-handover.js', onload: start }));
+  };
+
   async function send(text, shown) {
     if (busy || !text) return;
     busy = true;
@@ -223,6 +242,7 @@
         S.degraded = true;
         push({ r: 'n', text: t.degraded });
       }
+      if (!!d.with_counsellor !== !!S.counsellor) follow(!!d.with_counsellor);
       for (const m of d.messages || []) {
         const el = push({ r: 'b', text: m.text || '', buttons: m.buttons || [], sources: m.sources || [], checked: m.checked || null, locale: d.locale || locale });
         first = first || el;
@@ -336,6 +356,7 @@
   };
   function reset() {
     stopSpeech();
+    if (window.LotseHandover) window.LotseHandover.stop();
     S = fresh();
     ui.log.replaceChildren();
     save();
@@ -403,6 +424,7 @@
       if (opt.open === 'true' || S.open) open(false);
     }
     wrap.hidden = false;
+    if (S.counsellor) follow(true); // a counsellor still owns the conversation after a reload
   }
 
   const start = () => init().catch((e) => console.warn('Lotse widget could not start:', e));
