@@ -123,16 +123,6 @@ class Conversation:
             degraded=result.degraded,
         )
 
-        locale, source = turn.resolve_locale()
-        if self.handover is None:
-            return await self.ask_bot(turn, locale, source)
-        intercepted = await self.handover.before_bot(turn.tenant, turn.sender_id, turn.text, locale)
-        if intercepted is not None:
-            return TurnResult(locale, intercepted.messages, handover=True, with_counsellor=intercepted.with_counsellor)
-        result = await self.ask_bot(turn, locale, source)
-        await self.handover.after_bot(turn.tenant, turn.sender_id, turn.text, result.messages, result.locale)
-        return result
-
     async def ask_bot(self, turn: Turn, locale: str, source: LocaleSource) -> TurnResult:
         metadata = TurnMetadata(locale=locale, locale_source=source, tenant=turn.tenant.id, channel=turn.channel)
         try:

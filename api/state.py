@@ -36,8 +36,8 @@ class AppState:
     limits: RateLimits
     metrics: Metrics
     messengers: Messengers
-    content: ContentCache = field(default_factory=ContentCache)
     handover: Handover
+    content: ContentCache = field(default_factory=ContentCache)
 
     @property
     def build_name(self) -> str | None:

@@ -390,14 +390,14 @@ async def test_widget_events_reach_a_stream_on_another_replica(redis_url):
 @pytest.mark.anyio
 async def test_records_and_queues_survive_in_redis(redis_url):
     first = HandoverStore(RedisState(redis_url), 60)
-    record = Record("zammad-demo", "wa:49170", "L-AAAAA", "ar", "counsellor", ticket="12")
+    record = Record("zammad-demo", "wa:5f3a9c", "L-AAAAA", "ar", "counsellor", ticket="12", chat="49170")
     await first.save_record(record)
-    await first.set_queue("wa:49170", [{"op": "append", "text": "x"}])
+    await first.set_queue("wa:5f3a9c", [{"op": "append", "text": "x"}])
     await first.shared.close()
     second = HandoverStore(RedisState(redis_url), 60)  # a restarted or other replica
-    assert await second.record("wa:49170") == record and record.channel == "whatsapp" and record.chat == "49170"
-    assert await second.sender_for_ticket("zammad-demo", "12") == "wa:49170"
-    assert "wa:49170" in await second.pending()
+    assert await second.record("wa:5f3a9c") == record and record.channel == "whatsapp" and record.chat == "49170"
+    assert await second.sender_for_ticket("zammad-demo", "12") == "wa:5f3a9c"
+    assert "wa:5f3a9c" in await second.pending()
     assert await second.first_delivery("zammad", "x1") and not await second.first_delivery("zammad", "x1")
     await second.set_queue("wa:49170", [])
     await second.shared.close()
