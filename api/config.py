@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from bot.runtime import ServerSettings
+
+MIN_TOKEN_LENGTH = 32
 
 
 class Settings(ServerSettings):
@@ -23,11 +25,16 @@ class Settings(ServerSettings):
     rasa_retries: int = Field(default=2, ge=0, le=5)
 
     admin_token: SecretStr | None = None  # enables POST /api/v1/admin/reload
+    metrics_token: SecretStr | None = None  # enables GET /metrics (a token of its own: scrapers are not admins)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     rate_limit_ip: str = "60/minute"
     rate_limit_session: str = "20/minute"
-    trust_forwarded_for: bool = False  # only behind a reverse proxy that sets X-Forwarded-For
+    # Addresses of the reverse proxies whose X-Forwarded-For uvicorn may believe ("*" for any; "" for none).
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Requests in progress at once; more get 503 at once instead of queueing behind a burst.
+    limit_concurrency: int = Field(default=200, ge=10)
+    cpu_threads: int = Field(default=4, ge=1, le=64)  # embedding, language detection, search: off the event loop
 
     telegram_bot_token: SecretStr | None = None
     telegram_secret_token: SecretStr | None = None
@@ -43,6 +50,16 @@ class Settings(ServerSettings):
     messenger_backoff_seconds: float = Field(default=0.5, ge=0)  # doubles on every retry
     messenger_dedupe_seconds: float = Field(default=24 * 3600, gt=0)  # platforms redeliver for hours
     messenger_dedupe_size: int = Field(default=50_000, ge=100)
+
+    @field_validator("admin_token", "metrics_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_TOKEN_LENGTH} characters (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
+            )
+        return token
 
 
 @lru_cache(maxsize=1)

@@ -7,11 +7,11 @@ Channels (web, Telegram, WhatsApp) build a ``Turn`` and render the ``TurnResult`
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 
 import locales
+from api.cpu import CpuPool
 from api.rasa_client import RasaClient, RasaUnavailable
 from bot import texts
 from bot.context import Context
@@ -53,13 +53,16 @@ class TurnResult:
 
 
 class Conversation:
-    def __init__(self, rasa: RasaClient, knowledge: KnowledgeService, feedback: FeedbackStore | None = None) -> None:
+    def __init__(
+        self, rasa: RasaClient, knowledge: KnowledgeService, feedback: FeedbackStore | None, cpu: CpuPool
+    ) -> None:
         self.rasa = rasa
         self.knowledge = knowledge
         self.feedback = feedback
+        self.cpu = cpu
 
     async def handle(self, turn: Turn) -> TurnResult:
-        locale, source = turn.resolve_locale()
+        locale, source = await self.cpu.run(turn.resolve_locale)
         metadata = TurnMetadata(locale=locale, locale_source=source, tenant=turn.tenant.id, channel=turn.channel)
         try:
             messages = await self.rasa.send(turn.sender_id, turn.text, metadata)
@@ -77,5 +80,5 @@ class Conversation:
         """Without Rasa: say that the service is limited, then reply as the dialogue's knowledge actions do."""
         c = Context(locale, turn.tenant, self.knowledge, self.feedback, dialogue=False)
         notice = bot_message(c.say(texts.LIMITED_SERVICE), locale, kind="notice")
-        messages = await asyncio.to_thread(reply_without_dialogue, c, turn.text)
+        messages = await self.cpu.run(reply_without_dialogue, c, turn.text)
         return TurnResult(locale, [notice, *messages], handover=any(m.get("handover") for m in messages), degraded=True)

@@ -1,6 +1,6 @@
 """Guards as FastAPI dependencies: who may call a route, checked before the route runs.
 
-``AdminDep`` (admin token), ``MetricsAccessDep`` (loopback or admin token), ``TenantOriginDep`` (the chat's
+``AdminDep`` (admin token), ``MetricsAccessDep`` (metrics token), ``TenantOriginDep`` (the chat's
 tenant exists and the calling site may use it), ``ChatLocaleDep`` (the requested locale is enabled),
 ``RateLimitDep`` (per IP and per session), ``TelegramSecretDep`` and ``WhatsAppSignatureDep`` (the webhook
 is configured and the request really comes from the platform). The mechanisms behind them are in
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from pydantic import SecretStr
 
 from api.channels import telegram, whatsapp
 from api.deps import StateDep, check_locale, find_tenant
@@ -31,26 +32,24 @@ __all__ = [
     "WhatsAppSignatureDep",
 ]
 
-LOOPBACK = ("127.0.0.1", "::1", "localhost", "testclient")
 
-
-def _is_admin(state: StateDep, authorization: str | None) -> bool:
-    token = state.settings.admin_token.get_secret_value() if state.settings.admin_token else None
+def _bearer(authorization: str | None, expected: SecretStr | None, name: str) -> None:
+    """The route is configured (its token is set: 404 otherwise) and the caller sends that token (401)."""
+    if expected is None:
+        raise _not_configured(name)
     given = authorization.removeprefix("Bearer ").strip() if authorization else None
-    return same_secret(given, token)
+    if not same_secret(given, expected.get_secret_value()):
+        raise ApiError(
+            401, "unauthorized", f"A valid {name} token is required.", headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
 def require_admin(state: StateDep, authorization: Annotated[str | None, Header()] = None) -> None:
-    if not _is_admin(state, authorization):
-        raise ApiError(401, "unauthorized", "A valid admin token is required.", headers={"WWW-Authenticate": "Bearer"})
+    _bearer(authorization, state.settings.admin_token, "admin")
 
 
-def require_loopback_or_admin(
-    request: Request, state: StateDep, authorization: Annotated[str | None, Header()] = None
-) -> None:
-    loopback = request.client is not None and request.client.host in LOOPBACK
-    if not (loopback or _is_admin(state, authorization)):
-        raise ApiError(403, "forbidden", "Metrics are available from loopback or with the admin token.")
+def require_metrics_token(state: StateDep, authorization: Annotated[str | None, Header()] = None) -> None:
+    _bearer(authorization, state.settings.metrics_token, "metrics")
 
 
 def tenant_origin(body: ChatRequest, request: Request, state: StateDep) -> Tenant:
@@ -70,7 +69,7 @@ def chat_locale(body: ChatRequest, tenant: TenantOriginDep) -> str | None:
 
 
 def rate_limit(body: ChatRequest, request: Request, state: StateDep, tenant: TenantOriginDep) -> None:
-    state.limits.check_ip(client_ip(request, state.settings.trust_forwarded_for))
+    state.limits.check_ip(client_ip(request))
     state.limits.check_session("web", f"{tenant.id}:{body.session_id}")
 
 
@@ -110,7 +109,7 @@ async def whatsapp_signed_body(
 
 
 AdminDep = Annotated[None, Depends(require_admin)]
-MetricsAccessDep = Annotated[None, Depends(require_loopback_or_admin)]
+MetricsAccessDep = Annotated[None, Depends(require_metrics_token)]
 ChatLocaleDep = Annotated[str | None, Depends(chat_locale)]
 RateLimitDep = Annotated[None, Depends(rate_limit)]
 TelegramSecretDep = Annotated[None, Depends(telegram_secret)]

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from contextlib import asynccontextmanager
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from api import errors
 from api.channels import open_messengers
 from api.config import Settings, get_settings
 from api.conversation import Conversation
+from api.cpu import CpuPool
 from api.observability import Metrics, MetricsMiddleware
 from api.rasa_client import RasaClient
 from api.routes import admin, chat, health, knowledge, meta, webhooks, widget
@@ -44,13 +48,15 @@ def create_app(
                 transport=transport,
             )
             rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries)
+            cpu = CpuPool(settings.cpu_threads)
             app.state.lotse = AppState(
                 settings=settings,
                 knowledge=services.knowledge,
                 feedback=services.feedback,
                 http=http,
                 rasa=rasa,
-                conversation=Conversation(rasa, services.knowledge, services.feedback),
+                conversation=Conversation(rasa, services.knowledge, services.feedback, cpu),
+                cpu=cpu,
                 limits=RateLimits(settings.rate_limit_ip, settings.rate_limit_session),
                 metrics=metrics,
                 messengers=open_messengers(settings, http),
@@ -94,17 +100,27 @@ def create_app(
     return app
 
 
-def run() -> None:
-    import uvicorn
-
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    print(f"\n  Lotse demo page: {settings.public_url}/\n", flush=True)
-    uvicorn.run(
-        create_app(settings),
+def server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+    """How uvicorn serves the app. The client address comes from the connection; uvicorn replaces it with the
+    X-Forwarded-For address only when the connection comes from a proxy in ``forwarded_allow_ips``, and then
+    takes the rightmost address that proxy did not add itself (a client cannot choose its own address)."""
+    return uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,
-        proxy_headers=settings.trust_forwarded_for,
         access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        limit_concurrency=settings.limit_concurrency,
     )
+
+
+def run() -> None:
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        sys.exit(f"Lotse API: invalid configuration (LOTSE_* environment variables):\n{exc}")
+    configure_logging(settings.log_level, settings.log_json)
+    print(f"\n  Lotse demo page: {settings.public_url}/\n", flush=True)
+    uvicorn.Server(server_config(create_app(settings), settings)).run()

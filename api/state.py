@@ -10,6 +10,7 @@ import httpx
 from api.channels import Messengers
 from api.config import Settings
 from api.conversation import Conversation
+from api.cpu import CpuPool
 from api.observability import Metrics
 from api.rasa_client import RasaClient
 from api.security import RateLimits
@@ -25,6 +26,7 @@ class AppState:
     http: httpx.AsyncClient
     rasa: RasaClient
     conversation: Conversation
+    cpu: CpuPool
     limits: RateLimits
     metrics: Metrics
     messengers: Messengers

@@ -125,7 +125,7 @@ def no_answer(c: Context) -> BotMessage:
 def show_entry(c: Context, entry_id: str | None) -> list[BotMessage]:
     """A topic button was pressed: that entry (in German or English when the user's language lacks it)."""
     ready = entry_id and c.knowledge is not None and c.knowledge.ready
-    found = c.knowledge.searcher.version(entry_id, c.locale) if ready else None
+    found = c.knowledge.searcher.version(entry_id, c.locale, c.tenant) if ready else None
     return answer(c, *found) if found else [no_answer(c)]
 
 
