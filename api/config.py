@@ -51,6 +51,11 @@ class Settings(ServerSettings):
     messenger_dedupe_seconds: float = Field(default=24 * 3600, gt=0)  # platforms redeliver for hours
     messenger_dedupe_size: int = Field(default=50_000, ge=100)
 
+    @field_validator("admin_token", "metrics_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, token: object) -> object:
+        return None if token == "" else token  # compose passes ${LOTSE_ADMIN_TOKEN:-} when none is set
+
     @field_validator("admin_token", "metrics_token")
     @classmethod
     def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:

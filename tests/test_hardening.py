@@ -131,6 +131,7 @@ def test_without_a_metrics_token_there_are_no_metrics(app_clients, knowledge):
 def test_short_tokens_are_refused_at_startup(tmp_path, name):
     with pytest.raises(ValidationError, match="at least 32 characters"):
         api_settings(tmp_path, **{name: "secret-token"})
+    assert getattr(api_settings(tmp_path, **{name: ""}), name) is None  # empty: not configured
 
 
 def test_the_server_explains_a_short_admin_token(monkeypatch):
