@@ -23,6 +23,8 @@ class Settings(ServerSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 10.0
     rasa_retries: int = Field(default=2, ge=0, le=5)
+    rasa_breaker_failures: int = Field(default=3, ge=1)  # failed turns in a row that open the circuit breaker
+    rasa_breaker_seconds: float = Field(default=30.0, gt=0)  # then answer from the knowledge search this long
 
     admin_token: SecretStr | None = None  # enables POST /api/v1/admin/reload
     metrics_token: SecretStr | None = None  # enables GET /metrics (a token of its own: scrapers are not admins)

@@ -18,7 +18,7 @@ from api.config import Settings, get_settings
 from api.conversation import Conversation
 from api.cpu import CpuPool
 from api.observability import Metrics, MetricsMiddleware
-from api.rasa_client import RasaClient
+from api.rasa_client import CircuitBreaker, RasaClient
 from api.routes import admin, chat, health, knowledge, meta, webhooks, widget
 from api.security import BodySizeLimit, RateLimits, TenantCORSMiddleware
 from api.state import AppState
@@ -47,7 +47,8 @@ def create_app(
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
                 transport=transport,
             )
-            rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries)
+            breaker = CircuitBreaker(settings.rasa_breaker_failures, settings.rasa_breaker_seconds)
+            rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries, breaker=breaker)
             cpu = CpuPool(settings.cpu_threads)
             app.state.lotse = AppState(
                 settings=settings,
