@@ -45,11 +45,11 @@ help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 run: setup $(MO_FILES) index $(RASA_MODEL) ## Start Lotse (API, Rasa, actions) and print the demo URL
-	@mkdir -p var/rasa
+	@mkdir -p var/rasa var/run
 	@echo ""
 	@echo "  Lotse is starting. Demo page: $(LOTSE_PUBLIC_URL)/   (Ctrl-C stops everything)"
 	@echo ""
-	@$(APP_VENV)/bin/honcho start --no-prefix -f Procfile 2>&1 || true
+	@LOTSE_RUN_DIR=$(CURDIR)/var/run $(APP_VENV)/bin/supervisord -c supervisord.conf || true
 
 test: setup $(MO_FILES) index $(RASA_MODEL) browser ## Run the whole test suite (lint, unit, API, Rasa, end to end, browser)
 	$(APP_VENV)/bin/ruff check api bot knowledge locales tests bench

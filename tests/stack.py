@@ -68,7 +68,7 @@ def _environment(workdir: Path, api_port: int, rasa_port: int, actions_port: int
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "RASA_TELEMETRY_ENABLED": "false",
-            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),  # as in the Procfile unless set
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),  # as in supervisord.conf unless set
             "LOTSE_PORT": str(api_port),
             "LOTSE_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
             "LOTSE_RASA_PORT": str(rasa_port),
