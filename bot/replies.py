@@ -8,6 +8,8 @@ with counselling contacts, the question recorded for the maintainers.
 
 from __future__ import annotations
 
+import numpy as np
+
 from bot import texts
 from bot.context import Context
 from bot.messages import BotMessage, bot_message, button, intent_payload, parse_payload
@@ -65,12 +67,13 @@ CHECK_FOR_TOPIC: dict[str, tuple[str, str]] = {
 }
 
 
-def search(c: Context, question: str) -> SearchResult | None:
-    """The knowledge search for a typed question; None for a button payload, an empty text or no index."""
+def search(c: Context, question: str, query_vector: np.ndarray | None = None) -> SearchResult | None:
+    """The knowledge search for a typed question; None for a button payload, an empty text or no index.
+    ``query_vector``: the question's embedding when it is already known (from Rasa's featurizer)."""
     question = question.strip()
     if not question or question.startswith("/") or c.knowledge is None or not c.knowledge.ready:
         return None
-    return c.knowledge.searcher.search(question, c.locale, c.tenant, k=MAX_CHOICES)
+    return c.knowledge.searcher.search(question, c.locale, c.tenant, k=MAX_CHOICES, query_vector=query_vector)
 
 
 def compose(result: SearchResult | None, c: Context) -> list[BotMessage]:
