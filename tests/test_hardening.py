@@ -74,8 +74,17 @@ QUESTIONS = [
 ]
 
 
+TELEGRAM = {"telegram_bot_token": "123:burst", "telegram_secret_token": "burst-secret"}
+
+
+def _telegram_update(n: int) -> dict:
+    chat = {"id": n, "type": "private"}
+    return {"update_id": n, "message": {"message_id": n, "date": 0, "text": "Hallo", "chat": chat, "from": chat}}
+
+
 async def _burst_while_probing(url: str, searches: int) -> tuple[list[int], list[float], float]:
-    """``searches`` concurrent searches; meanwhile /healthz every 20 ms. Status codes, probe times, burst time."""
+    """``searches`` concurrent searches; meanwhile /healthz and a Telegram webhook in turn, every 20 ms. Status
+    codes of the searches, probe times, burst time."""
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=httpx.Limits(max_connections=200)) as client:
         started = time.perf_counter()
         burst = asyncio.gather(
@@ -89,15 +98,20 @@ async def _burst_while_probing(url: str, searches: int) -> tuple[list[int], list
         await asyncio.sleep(0.1)  # the searches are queued
         while not task.done():
             sent = time.perf_counter()
-            assert (await client.get("/healthz")).status_code == 200
+            if len(probes) % 2:
+                headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM["telegram_secret_token"]}
+                probe = await client.post("/webhooks/telegram", json=_telegram_update(len(probes)), headers=headers)
+            else:
+                probe = await client.get("/healthz")
+            assert probe.status_code == 200, probe.text
             probes.append(time.perf_counter() - sent)
             await asyncio.sleep(0.02)
         responses = await task
         return [r.status_code for r in responses], probes, time.perf_counter() - started
 
 
-def test_a_burst_of_searches_does_not_stall_health_checks(knowledge, upstreams, tmp_path):
-    with served(knowledge, upstreams, tmp_path, cpu_threads=1) as url:
+def test_a_burst_of_searches_does_not_stall_webhooks_and_health_checks(knowledge, upstreams, tmp_path):
+    with served(knowledge, upstreams, tmp_path, cpu_threads=1, **TELEGRAM) as url:
         codes, probes, burst = asyncio.run(_burst_while_probing(url, 16))
     assert codes == [200] * 16
     assert len(probes) >= 3, f"the burst took {burst:.2f} s: too short to probe"
