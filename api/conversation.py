@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 import locales
+from api.cpu import CpuPool
 from api.handover.flow import Handover
 from api.rasa_client import RasaClient, RasaUnavailable
 from api.shared import MemoryState, SharedState
@@ -71,6 +72,7 @@ class Conversation:
         shared: SharedState | None = None,
         turn_seconds: float = 30.0,
         handover: Handover | None = None,
+        cpu: CpuPool | None = None,
     ) -> None:
         self.rasa = rasa
         self.knowledge = knowledge
@@ -79,6 +81,7 @@ class Conversation:
         self.shared = shared or MemoryState()
         self.turn_seconds = turn_seconds  # the longest a turn may take (Rasa's timeout and retries)
         self.handover = handover
+        self.cpu = cpu or CpuPool(4)
 
     async def handle(self, turn: Turn) -> TurnResult:
         """The reply to one turn, and the one place where every turn's outcome is counted."""
@@ -90,7 +93,7 @@ class Conversation:
     async def _reply(self, turn: Turn) -> TurnResult:
         """While a counsellor owns the conversation the turn never reaches Rasa (api/handover/flow.py): the
         dialogue resumes where it was when the person goes back to the bot."""
-        locale, source = turn.resolve_locale()
+        locale, source = await self.cpu.run(turn.resolve_locale)
         if self.handover is None:
             return await self.ask_bot(turn, locale, source)
         intercepted = await self.handover.before_bot(
@@ -146,5 +149,5 @@ class Conversation:
         """Without Rasa: say that the service is limited, then reply as the dialogue's knowledge actions do."""
         c = Context(locale, turn.tenant, self.knowledge, self.feedback, dialogue=False)
         notice = bot_message(c.say(texts.LIMITED_SERVICE), locale, kind="notice")
-        messages = await asyncio.to_thread(reply_without_dialogue, c, turn.text)
+        messages = await self.cpu.run(reply_without_dialogue, c, turn.text)
         return TurnResult(locale, [notice, *messages], handover=any(m.get("handover") for m in messages), degraded=True)

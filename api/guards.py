@@ -1,6 +1,6 @@
 """Guards as FastAPI dependencies: who may call a route, checked before the route runs.
 
-``AdminDep`` (admin token, failed attempts throttled), ``MetricsAccessDep`` (loopback or admin token),
+``AdminDep`` (admin token, failed attempts throttled), ``MetricsAccessDep`` (metrics token),
 ``TenantOriginDep`` (the chat's tenant exists and the calling site may use it), ``ChatLocaleDep`` (the
 requested locale is enabled), ``RateLimitDep`` (per IP and per session), ``IpRateLimitDep`` (per IP only, for
 search and entries), ``TelegramSecretDep`` and ``WhatsAppSignatureDep`` (the webhook is configured and the
@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from pydantic import SecretStr
 
 from api.channels import telegram, whatsapp
 from api.deps import StateDep, check_locale, find_tenant, web_sender
@@ -38,32 +39,35 @@ __all__ = [
     "WhatsAppSignatureDep",
 ]
 
-LOOPBACK = ("127.0.0.1", "::1", "localhost", "testclient")
 
-
-def _is_admin(state: StateDep, authorization: str | None) -> bool:
-    token = state.settings.admin_token.get_secret_value() if state.settings.admin_token else None
+def _bearer(authorization: str | None, expected: SecretStr | None, name: str) -> None:
+    """The route is configured (its token is set: 404 otherwise) and the caller sends that token (401)."""
+    if expected is None:
+        raise _not_configured(name)
     given = authorization.removeprefix("Bearer ").strip() if authorization else None
-    return same_secret(given, token)
+    if not same_secret(given, expected.get_secret_value()):
+        raise ApiError(
+            401, "unauthorized", f"A valid {name} token is required.", headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
 async def require_admin(
     request: Request, state: StateDep, authorization: Annotated[str | None, Header()] = None
 ) -> None:
-    """The admin token; after too many wrong tokens from one address, 429 until the window passes."""
-    ip = client_ip(request, state.settings.trust_forwarded_for)
+    """The admin token (404 when none is set); after too many wrong tokens from one address, 429 until the
+    window passes."""
+    ip = client_ip(request)
     await state.limits.check_admin_attempts(ip)
-    if not _is_admin(state, authorization):
-        await state.limits.admin_failed(ip)
-        raise ApiError(401, "unauthorized", "A valid admin token is required.", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        _bearer(authorization, state.settings.admin_token, "admin")
+    except ApiError as error:
+        if error.status == 401:
+            await state.limits.admin_failed(ip)
+        raise
 
 
-def require_loopback_or_admin(
-    request: Request, state: StateDep, authorization: Annotated[str | None, Header()] = None
-) -> None:
-    loopback = request.client is not None and request.client.host in LOOPBACK
-    if not (loopback or _is_admin(state, authorization)):
-        raise ApiError(403, "forbidden", "Metrics are available from loopback or with the admin token.")
+def require_metrics_token(state: StateDep, authorization: Annotated[str | None, Header()] = None) -> None:
+    _bearer(authorization, state.settings.metrics_token, "metrics")
 
 
 def tenant_origin(body: ChatRequest, request: Request, state: StateDep) -> Tenant:
@@ -83,7 +87,7 @@ def chat_locale(body: ChatRequest, tenant: TenantOriginDep) -> str | None:
 
 
 async def ip_rate_limit(request: Request, state: StateDep) -> None:
-    await state.limits.check_ip(client_ip(request, state.settings.trust_forwarded_for))
+    await state.limits.check_ip(client_ip(request))
 
 
 IpRateLimitDep = Annotated[None, Depends(ip_rate_limit)]
@@ -206,7 +210,7 @@ def stats_query(
 
 AdminDep = Annotated[None, Depends(require_admin)]
 DashboardDep = Annotated[StatsQuery, Depends(stats_query)]
-MetricsAccessDep = Annotated[None, Depends(require_loopback_or_admin)]
+MetricsAccessDep = Annotated[None, Depends(require_metrics_token)]
 ChatLocaleDep = Annotated[str | None, Depends(chat_locale)]
 RateLimitDep = Annotated[None, Depends(rate_limit)]
 TelegramSecretDep = Annotated[None, Depends(telegram_secret)]

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from contextlib import asynccontextmanager
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from api import errors
 from api.channels import open_messengers
 from api.config import Settings, get_settings
 from api.conversation import Conversation
+from api.cpu import CpuPool
 from api.handover.flow import Handover
 from api.handover.store import HandoverStore
 from api.observability import Metrics, MetricsMiddleware
 from api.pseudonyms import Pseudonyms
-from api.rasa_client import RasaClient
+from api.rasa_client import CircuitBreaker, RasaClient
 from api.routes import admin, chat, dashboard, handover, health, knowledge, meta, webhooks, widget
 from api.security import BodySizeLimit, RateLimits, TenantCORSMiddleware
 from api.shared import open_shared_state
@@ -50,7 +54,9 @@ def create_app(
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
                 transport=transport,
             )
-            rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries)
+            breaker = CircuitBreaker(settings.rasa_breaker_failures, settings.rasa_breaker_seconds)
+            rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries, breaker=breaker)
+            cpu = CpuPool(settings.cpu_threads)
             outcomes = OutcomeStore.open(settings.database_path)
             usage = UsageRecorder(outcomes, services.knowledge)
             shared = open_shared_state(settings.redis_url.get_secret_value() if settings.redis_url else None)
@@ -69,8 +75,10 @@ def create_app(
                     usage=usage,
                     shared=shared,
                     handover=handover,
+                    cpu=cpu,
                     turn_seconds=settings.rasa_timeout_seconds * (settings.rasa_retries + 1) + 5,
                 ),
+                cpu=cpu,
                 shared=shared,
                 pseudonyms=pseudonyms,
                 limits=RateLimits(
@@ -128,17 +136,27 @@ def create_app(
     return app
 
 
-def run() -> None:
-    import uvicorn
-
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    print(f"\n  Lotse demo page: {settings.public_url}/\n", flush=True)
-    uvicorn.run(
-        create_app(settings),
+def server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+    """How uvicorn serves the app. The client address comes from the connection; uvicorn replaces it with the
+    X-Forwarded-For address only when the connection comes from a proxy in ``forwarded_allow_ips``, and then
+    takes the rightmost address that proxy did not add itself (a client cannot choose its own address)."""
+    return uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,
-        proxy_headers=settings.trust_forwarded_for,
         access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        limit_concurrency=settings.limit_concurrency,
     )
+
+
+def run() -> None:
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        sys.exit(f"Lotse API: invalid configuration (LOTSE_* environment variables):\n{exc}")
+    configure_logging(settings.log_level, settings.log_json)
+    print(f"\n  Lotse demo page: {settings.public_url}/\n", flush=True)
+    uvicorn.Server(server_config(create_app(settings), settings)).run()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -54,16 +56,79 @@ def _valid_sources(raw: Any) -> list[SourceJSON]:
     return valid
 
 
+class CircuitBreaker:
+    """After ``failures`` failed turns in a row, the breaker opens: for ``open_seconds`` every turn fails at once
+    (the caller answers from the knowledge search) instead of waiting for a timeout. Then one turn may try
+    again; its success closes the breaker, its failure opens it for another period.
+
+    Thirty lines against a library (pybreaker and friends): this needs no storage, no listeners and no
+    decorator, and its state is per process on purpose (each API replica sees its own path to Rasa)."""
+
+    def __init__(self, failures: int, open_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._threshold = failures
+        self._open_seconds = open_seconds
+        self._clock = clock
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial = False
+
+    @property
+    def open(self) -> bool:
+        return self._opened_at is not None
+
+    def allow(self) -> bool:
+        """May this turn go to Rasa? While open: no, except one trial turn once the period is over."""
+        if self._opened_at is None:
+            return True
+        if self._trial or self._clock() - self._opened_at < self._open_seconds:
+            return False
+        self._trial = True
+        return True
+
+    def succeeded(self) -> None:
+        if self._opened_at is not None:
+            log.info("dialogue service answers again: circuit closed")
+        self._failures, self._opened_at, self._trial = 0, None, False
+
+    def failed(self) -> None:
+        self._failures += 1
+        self._trial = False
+        if self._failures >= self._threshold:
+            if self._opened_at is None:
+                log.warning("dialogue service failing: circuit open", extra={"failures": self._failures})
+            self._opened_at = self._clock()
+
+
 class RasaClient:
-    def __init__(self, http: httpx.AsyncClient, base_url: str, retries: int = 2, backoff_seconds: float = 0.25) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        retries: int = 2,
+        backoff_seconds: float = 0.25,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         self._http = http
         self._url = base_url.rstrip("/")
         self._retries = retries
         self._backoff = backoff_seconds
+        self.breaker = breaker or CircuitBreaker(failures=3, open_seconds=30.0)
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
-        """One user turn. Retries only when the connection could not be made (the message was not
-        delivered), so a turn is never processed twice."""
+        """One user turn, unless the circuit breaker is open (then ``RasaUnavailable`` at once)."""
+        if not self.breaker.allow():
+            raise RasaUnavailable("circuit open after repeated failures")
+        try:
+            messages = await self._send(sender, text, metadata)
+        except RasaUnavailable:
+            self.breaker.failed()
+            raise
+        self.breaker.succeeded()
+        return messages
+
+    async def _send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
+        """Retries only when the connection could not be made (the message was not delivered), so a turn is
+        never processed twice."""
         body = {"sender": sender, "message": text, "metadata": metadata}
         for attempt in range(self._retries + 1):
             try:

@@ -72,11 +72,9 @@ def client_key(ip: str) -> str:
     return str(address)
 
 
-def client_ip(request: Request, trust_forwarded_for: bool) -> str:
-    if trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+def client_ip(request: Request) -> str:
+    """The connection's address; behind a trusted proxy uvicorn has already put the real client's there
+    (``forwarded_allow_ips``, api/main.py)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -10,6 +10,7 @@ import httpx
 from api.channels import Messengers
 from api.config import Settings
 from api.conversation import Conversation
+from api.cpu import CpuPool
 from api.dashboard import ContentCache
 from api.handover.flow import Handover
 from api.observability import Metrics
@@ -33,6 +34,7 @@ class AppState:
     conversation: Conversation
     shared: SharedState  # what replicas share (rate limits, deduplication, button payloads, messages)
     pseudonyms: Pseudonyms  # sender ids as Rasa and every store see them
+    cpu: CpuPool
     limits: RateLimits
     metrics: Metrics
     messengers: Messengers

@@ -46,7 +46,7 @@ class Context:
     def entry_button(self, entry_id: str) -> ButtonPayload | None:
         if self.knowledge is None or not self.knowledge.ready:
             return None
-        found = self.knowledge.searcher.version(entry_id, self.locale)
+        found = self.knowledge.searcher.version(entry_id, self.locale, self.tenant)
         return button(found[0].title, intent_payload("ask_entry", entry_id=entry_id)) if found else None
 
     def entry_buttons(self, entry_ids: list[str]) -> list[ButtonPayload]:

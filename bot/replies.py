@@ -8,9 +8,13 @@ with counselling contacts, the question recorded for the maintainers.
 
 from __future__ import annotations
 
+import numpy as np
+
 from bot import texts
 from bot.context import Context
 from bot.messages import BotMessage, bot_message, button, intent_payload, parse_payload
+from bot.responses import render
+from bot.typed_intents import typed_intent
 from knowledge.models import Entry
 from knowledge.search import Hit, SearchResult
 
@@ -63,12 +67,13 @@ CHECK_FOR_TOPIC: dict[str, tuple[str, str]] = {
 }
 
 
-def search(c: Context, question: str) -> SearchResult | None:
-    """The knowledge search for a typed question; None for a button payload, an empty text or no index."""
+def search(c: Context, question: str, query_vector: np.ndarray | None = None) -> SearchResult | None:
+    """The knowledge search for a typed question; None for a button payload, an empty text or no index.
+    ``query_vector``: the question's embedding when it is already known (from Rasa's featurizer)."""
     question = question.strip()
     if not question or question.startswith("/") or c.knowledge is None or not c.knowledge.ready:
         return None
-    return c.knowledge.searcher.search(question, c.locale, c.tenant, k=MAX_CHOICES)
+    return c.knowledge.searcher.search(question, c.locale, c.tenant, k=MAX_CHOICES, query_vector=query_vector)
 
 
 def compose(result: SearchResult | None, c: Context) -> list[BotMessage]:
@@ -125,7 +130,7 @@ def no_answer(c: Context) -> BotMessage:
 def show_entry(c: Context, entry_id: str | None) -> list[BotMessage]:
     """A topic button was pressed: that entry (in German or English when the user's language lacks it)."""
     ready = entry_id and c.knowledge is not None and c.knowledge.ready
-    found = c.knowledge.searcher.version(entry_id, c.locale) if ready else None
+    found = c.knowledge.searcher.version(entry_id, c.locale, c.tenant) if ready else None
     return answer(c, *found) if found else [no_answer(c)]
 
 
@@ -141,9 +146,13 @@ def feedback_thanks(c: Context, helpful: bool) -> BotMessage:
 
 
 def reply_without_dialogue(c: Context, text: str) -> list[BotMessage]:
-    """The knowledge-only path (the dialogue service is down): a typed question, or a button from one of the
-    replies above. Other intents need the dialogue; they get the honest no-answer with contacts."""
+    """The knowledge-only path (the dialogue service is down): a greeting, asking for a person, a typed
+    question, or a button from one of the replies above. Other intents need the dialogue; they get the honest
+    no-answer with contacts."""
     intent, entities = parse_payload(text)
+    intent = intent or typed_intent(text)
+    if intent == "greet":
+        return [render("utter_greet", c)]
     if intent is None:
         return compose(search(c, text), c)
     if intent == "ask_entry":

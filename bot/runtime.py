@@ -19,7 +19,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from knowledge.config import KnowledgeSettings
 from knowledge.feedback import FeedbackStore
-from knowledge.service import KnowledgeService, reloading
+from knowledge.service import KnowledgeService, periodically
 
 __all__ = ["ServerSettings", "Services", "configure_logging", "install", "open_services", "services"]
 
@@ -30,6 +30,7 @@ class ServerSettings(KnowledgeSettings):
 
     default_tenant: str = "demo"
     index_watch_seconds: float = Field(default=5.0, ge=0)  # 0 disables polling for new index builds
+    feedback_purge_seconds: float = Field(default=3600.0, gt=0)  # how often old feedback is deleted
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -57,13 +58,17 @@ class Services:
 
 @asynccontextmanager
 async def open_services(settings: ServerSettings, knowledge: KnowledgeService | None = None) -> AsyncIterator[Services]:
-    """The knowledge service (loaded, then polled for new builds) and the feedback store (purged at the same
-    pace), for the lifespan of a server process. Tests pass a preloaded knowledge service."""
+    """The knowledge service (loaded, then polled for new builds) and the feedback store (purged on its own
+    timer, whether or not index polling is on), for the lifespan of a server process. Tests pass a preloaded
+    knowledge service."""
     service = knowledge or KnowledgeService(settings)
     await asyncio.to_thread(service.reload_if_changed)
     feedback = FeedbackStore(settings.database_path, settings.feedback_retention_days)
     try:
-        async with reloading(service, settings.index_watch_seconds, feedback.purge):
+        async with (
+            periodically(settings.index_watch_seconds, service.reload_if_changed),
+            periodically(settings.feedback_purge_seconds, feedback.purge),
+        ):
             yield Services(knowledge=service, feedback=feedback, default_tenant=settings.default_tenant)
     finally:
         feedback.close()

@@ -6,6 +6,8 @@ WORKDIR /app
 COPY requirements/rasa.txt requirements/rasa.txt
 RUN pip install -r requirements/rasa.txt
 COPY bot bot
+# The featurizer shares its vectors in the format of knowledge/embedding.py (one embedding per chat turn).
+COPY knowledge/__init__.py knowledge/embedding.py knowledge/
 WORKDIR /app/bot
 RUN rasa train --fixed-model-name lotse --out models \
     && useradd --system --uid 10001 lotse && chown -R lotse /app/bot

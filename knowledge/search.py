@@ -189,8 +189,13 @@ class Searcher:
             topics[topic] = topics.get(topic, 0.0) + probabilities[entry_id]
         return {entry_id: topics[self._topics.get(entry_id, entry_id)] for entry_id in entry_ids}, boundaries
 
-    def version(self, entry_id: str, locale: str) -> tuple[Entry, bool] | None:
+    def version(self, entry_id: str, locale: str, tenant: Tenant | None = None) -> tuple[Entry, bool] | None:
+        """The entry in ``locale`` (else German or English: ``fallback`` True), if ``tenant`` may see it: every
+        way to an entry (search, entry id, button payload) goes through here, so tenant-local entries stay
+        with their tenant."""
         versions = self._versions.get(entry_id, {})
+        if versions and not _visible(next(iter(versions.values())), tenant):
+            return None
         if locale in versions:
             return versions[locale], False
         for code in FALLBACK_LOCALES:
@@ -233,8 +238,8 @@ class Searcher:
         weight = p.classifier_weight if classifier else 0.0
         likely = {entry_id for entry_id, probability in classifier.items() if probability >= 0.01}
         for entry_id in set(dense) | set(lexical) | likely:
-            found = self.version(entry_id, evidence.locale)
-            if found is None or not _visible(found[0], tenant):
+            found = self.version(entry_id, evidence.locale, tenant)
+            if found is None:
                 continue
             d = min(max((dense.get(entry_id, p.dense_floor) - p.dense_floor) / span, 0.0), 1.0)
             d = (1 - weight) * d + weight * classifier.get(entry_id, 0.0)

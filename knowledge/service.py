@@ -93,22 +93,23 @@ class KnowledgeService:
 
 
 @asynccontextmanager
-async def reloading(service: KnowledgeService, every: float, *also: Callable[[], object]) -> AsyncIterator[None]:
-    """While the block runs, pick up new index builds every ``every`` seconds (0 = never) and run ``also``
-    (housekeeping such as the feedback retention) at the same pace, off the event loop."""
+async def periodically(seconds: float, task: Callable[[], object]) -> AsyncIterator[None]:
+    """While the block runs, run ``task`` every ``seconds`` (0 = never), off the event loop. A failed run is
+    logged and the next one happens as planned."""
 
     async def loop() -> None:
         while True:
-            await asyncio.sleep(every)
-            await asyncio.to_thread(service.reload_if_changed)
-            for task in also:
+            await asyncio.sleep(seconds)
+            try:
                 await asyncio.to_thread(task)
+            except Exception:  # noqa: BLE001 - housekeeping must not stop because one run failed
+                log.exception("periodic task failed", extra={"task": getattr(task, "__qualname__", str(task))})
 
-    watcher = asyncio.create_task(loop()) if every > 0 else None
+    runner = asyncio.create_task(loop()) if seconds > 0 else None
     try:
         yield
     finally:
-        if watcher:
-            watcher.cancel()
+        if runner:
+            runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+                await runner

@@ -17,6 +17,7 @@ from locales import DEFAULT, SUPPORTED
 
 TENANT_ID = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 COLOUR = r"^#[0-9a-fA-F]{6}$"
+ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$", re.IGNORECASE)  # scheme://host[:port], no path
 
 Localized = dict[str, str]
 
@@ -154,6 +155,19 @@ class Tenant(BaseModel):
             raise ValueError(f"unsupported locales: {', '.join(unknown)}")
         return codes
 
+    @field_validator("origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        """Each site by its exact origin: a wildcard would let any site use this tenant's name and contacts."""
+        for origin in origins:
+            if "*" in origin:
+                raise ValueError(
+                    f"origin {origin!r}: wildcards are not allowed; list each site, e.g. https://example.org"
+                )
+            if not ORIGIN.match(origin.rstrip("/")):
+                raise ValueError(f"origin {origin!r} is not scheme://host[:port] (e.g. https://example.org)")
+        return [origin.rstrip("/") for origin in origins]
+
     @model_validator(mode="after")
     def _default_is_enabled(self) -> Tenant:
         if self.default_locale not in self.locales:
@@ -167,7 +181,7 @@ class Tenant(BaseModel):
         return pick(self.hints[topic], locale) if topic in self.hints else None
 
     def allows_origin(self, origin: str | None) -> bool:
-        return origin is None or "*" in self.origins or origin.rstrip("/") in self.origins
+        return origin is None or origin.rstrip("/") in self.origins
 
 
 def find_tenant(tenants: Mapping[str, Tenant], tenant_id: str | None, default_id: str) -> Tenant | None:

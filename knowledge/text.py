@@ -60,11 +60,16 @@ def lexical_tokens(text: str, prefix: int = 5, locale: str | None = None) -> lis
     return tokens
 
 
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b\u2060\ufeff]")
+# C0 and C1 controls (tabs and newlines become spaces below), zero-width characters, and the bidi embeddings,
+# overrides and isolates that can make text display in another order than it is read ("Trojan Source").
+# The right-to-left and left-to-right marks stay: Arabic and Persian text uses them legitimately.
+_CONTROL = re.compile(
+    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
 
 
 def clean_message(text: str) -> str:
-    """Normalise user input: NFC, no control or zero-width characters, collapsed whitespace."""
+    """Normalise user input: NFC, no control, zero-width or bidi-override characters, collapsed whitespace."""
     text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
     return re.sub(r"\s+", " ", text).strip()
 

@@ -7,7 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +68,7 @@ def _environment(workdir: Path, api_port: int, rasa_port: int, actions_port: int
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "RASA_TELEMETRY_ENABLED": "false",
-            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),  # as in the Procfile unless set
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),  # as in supervisord.conf unless set
             "LOTSE_PORT": str(api_port),
             "LOTSE_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
             "LOTSE_RASA_PORT": str(rasa_port),
@@ -152,3 +155,27 @@ def wait_until_ready(stack: Stack, wanted: str, timeout: float) -> None:
         time.sleep(1.0)
     stack.stop_all()
     raise RuntimeError(f"stack not {wanted} after {timeout}s (last status {last!r}):\n{stack.log('rasa')}")
+
+
+@contextmanager
+def serve(app, settings) -> Iterator[str]:
+    """Serve ``app`` over real HTTP on a free loopback port, configured as ``python -m api`` configures uvicorn
+    (api.main.server_config); yields the base URL and stops the server afterwards."""
+    import uvicorn
+
+    from api.main import server_config
+
+    port = free_port()
+    server = uvicorn.Server(server_config(app, settings.model_copy(update={"host": "127.0.0.1", "port": port})))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -157,3 +157,37 @@ def test_the_action_server_runs_actions_and_renders_responses(knowledge, tmp_pat
         response = client.post("/webhook", json=call).json()
         assert response["responses"][0]["custom"]["handover"] is True
         assert client.post("/webhook", json={**call, "next_action": "action_nope"}).status_code == 404
+
+
+class CountingEmbedder:
+    """The real embedder, counting the questions it embeds."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.model_id, self.dim, self.queries = inner, inner.model_id, inner.dim, 0
+
+    def encode_queries(self, texts):
+        self.queries += len(texts)
+        return self.inner.encode_queries(texts)
+
+
+def test_the_question_is_embedded_once_per_turn(knowledge, monkeypatch):
+    """Rasa's featurizer passes the message's vector on: the action searches with it instead of embedding the
+    question again; a vector of another model, or none, and the action embeds the question itself."""
+    from knowledge.embedding import QUERY_VECTOR, pack_query_vector
+
+    counting = CountingEmbedder(knowledge.embedder)
+    monkeypatch.setattr(knowledge.searcher, "embedder", counting)
+    monkeypatch.setattr(knowledge, "_embedder", counting)
+    question = "Wie melde ich meine neue Wohnung an?"
+    vector = knowledge.embedder.inner.encode_queries([question])[0]
+
+    def answer(packed) -> str:
+        tracked = tracker(question)
+        tracked.latest_message[QUERY_VECTOR] = packed
+        messages, _ = run_action(ActionAnswerQuestion(), tracked)
+        return messages[0]["entry_id"]
+
+    assert answer(pack_query_vector(counting.model_id, vector)) == "arrival.registration" and counting.queries == 0
+    assert answer(pack_query_vector("another-model", vector)) == "arrival.registration" and counting.queries == 1
+    assert answer({"model": counting.model_id, "vector": "not base64!"}) == "arrival.registration"
+    assert counting.queries == 2

@@ -10,10 +10,15 @@ from bot.language import resolve_locale
 from knowledge.tenants import Tenant
 from tests.fakes import Upstreams, pseudonym
 
+ADMIN_TOKEN = "admin-token-" + "x" * 20
+METRICS_TOKEN = "metrics-token-" + "x" * 18
+
 
 @pytest.fixture
 def make_client(app_clients, knowledge):
-    return lambda service=None, **overrides: app_clients(service or knowledge, admin_token="secret-token", **overrides)
+    return lambda service=None, **overrides: app_clients(
+        service or knowledge, admin_token=ADMIN_TOKEN, metrics_token=METRICS_TOKEN, **overrides
+    )
 
 
 @pytest.fixture
@@ -239,7 +244,7 @@ def test_health_readiness_and_metrics(client, upstreams: Upstreams):
     upstreams.rasa_alive = False
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "degraded" and ready.json()["reasons"]
-    metrics = client.get("/metrics")
+    metrics = client.get("/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"})
     assert metrics.status_code == 200 and "lotse_http_requests_total" in metrics.text
 
 
@@ -257,7 +262,7 @@ def test_not_ready_without_index(tmp_path, make_client):
 def test_admin_reload_needs_the_token(client):
     assert client.post("/api/v1/admin/reload").status_code == 401
     assert client.post("/api/v1/admin/reload", headers={"authorization": "Bearer wrong"}).status_code == 401
-    ok = client.post("/api/v1/admin/reload", headers={"authorization": "Bearer secret-token"})
+    ok = client.post("/api/v1/admin/reload", headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
     assert ok.status_code == 200 and "demo" in ok.json()["tenants"]
 
 

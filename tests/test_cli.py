@@ -53,3 +53,14 @@ def test_report_lists_unhelpful_entries_and_gaps(tmp_path, monkeypatch):
     result = runner.invoke(app, ["report"])
     assert result.exit_code == 0
     assert "kita.costs" in result.output and "водійське" in result.output
+
+
+def test_report_shows_questions_with_markup_as_typed(tmp_path, monkeypatch):
+    """A question is user text: rich markup in it is shown, not interpreted (a stray "[/]" used to crash)."""
+    monkeypatch.setenv("LOTSE_DATA_DIR", str(tmp_path))
+    store = FeedbackStore(tmp_path / "lotse.sqlite3")
+    store.add_unanswered("de", "demo", "was ist [/] und [bold]fett[/bold]")
+    store.close()
+    result = runner.invoke(app, ["report"])
+    assert result.exit_code == 0, result.output
+    assert "[/] und [bold]fett[/bold]" in result.output

@@ -1,4 +1,5 @@
-"""The deployment description: docker-compose.yml, Dockerfiles, Procfile, .ci/run (no Docker engine here)."""
+"""The deployment description: docker-compose.yml, Dockerfiles, supervisord.conf, .ci/run (no Docker engine
+here)."""
 
 from __future__ import annotations
 
@@ -104,5 +105,17 @@ def test_docker_compose_config_when_available():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "make test" in (ROOT / "README.md").read_text()
-    procfile = (ROOT / "Procfile").read_text()
-    assert {"rasa:", "actions:", "api:"} <= {line.split()[0] for line in procfile.splitlines() if ":" in line[:10]}
+
+
+def test_make_run_restarts_every_process():
+    """The supervisor of `make run` (a crash is restarted; tests/test_faults.py kills processes for real)."""
+    import configparser
+
+    config = configparser.RawConfigParser()
+    config.read(ROOT / "supervisord.conf")
+    programs = {name.removeprefix("program:") for name in config.sections() if name.startswith("program:")}
+    assert programs == {"rasa", "actions", "api"}
+    for name in programs:
+        section = config[f"program:{name}"]
+        assert section["autorestart"] == "true" and section["stopasgroup"] == "true"
+        assert 'OMP_NUM_THREADS="1"' in section["environment"]

@@ -24,10 +24,10 @@ DEVELOPMENT = sorted((ROOT / "eval").glob("dev*.yaml"))
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
-NEWEST_FLOORS = {"top1": 0.86, "oos_abstention": 0.88, "false_abstention": 0.04}
+NEWEST_FLOORS = {"top1": 0.86, "oos_abstention": 0.90, "false_abstention": 0.045}
 # Out-of-scope abstention per class, all locales together (16-17 questions per class and locale are too few
 # for a floor per cell).
-NEWEST_CLASS_FLOORS = {"far": 0.90, "local": 0.95, "everyday": 0.76, "near": 0.78, "chatter": 0.92}
+NEWEST_CLASS_FLOORS = {"far": 0.95, "local": 0.95, "everyday": 0.76, "near": 0.80, "chatter": 0.95}
 
 
 def _folded(text: str) -> str:

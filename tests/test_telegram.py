@@ -307,10 +307,12 @@ def test_refused_markup_is_resent_as_plain_text(client: TestClient, upstreams: U
     assert upstreams.sent[1]["text"] == "Bold & co" and "parse_mode" not in upstreams.sent[1]
 
 
-def test_turns_are_counted_by_channel(client: TestClient, upstreams: Upstreams) -> None:
+def test_turns_are_counted_by_channel(make_client, upstreams: Upstreams) -> None:
+    token = "metrics-" + "x" * 24
+    client = make_client(metrics_token=token)
     post(client, update())
     wait_until(lambda: len(upstreams.sent) == 1)
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers={"authorization": f"Bearer {token}"}).text
     assert 'lotse_chat_turns_total{channel="telegram",locale="en",outcome="ok"} 1.0' in metrics
 
 

@@ -24,5 +24,5 @@ async def reload_index(state: StateDep, _: AdminDep) -> dict:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(state: StateDep, _: MetricsAccessDep) -> Response:
-    """Prometheus metrics: from loopback, or with the admin token."""
+    """Prometheus metrics, with the metrics token (``LOTSE_METRICS_TOKEN``)."""
     return state.metrics.render()

@@ -20,11 +20,11 @@ async def healthz() -> HealthResponse:
 @router.get("/readyz", response_model=ReadinessResponse, responses={503: {"model": ReadinessResponse}})
 async def readyz(state: StateDep) -> JSONResponse:
     """Ready: index loaded and Rasa reachable. Degraded (still 200): Rasa down, knowledge answers only.
-    Not ready (503): no index."""
+    Not ready (503): no index. The reasons are fixed sentences: paths and exception texts go to the log."""
     reasons = []
     index_ready = state.knowledge.ready
     if not index_ready:
-        reasons.append(state.knowledge.error or "knowledge index not loaded")
+        reasons.append("knowledge index not loaded (see the log)")
     rasa_ok = await state.rasa.alive()
     if not rasa_ok:
         reasons.append("dialogue service (Rasa) not reachable: answering from the knowledge search only")

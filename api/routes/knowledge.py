@@ -11,6 +11,7 @@ from api.errors import ApiError
 from api.guards import IpRateLimitDep
 from api.schemas import EntryResponse, ErrorResponse, SearchResponse, SearchResultItem
 from bot.language import resolve_locale
+from knowledge.text import clean_message
 
 router = APIRouter(prefix="/api/v1", tags=["knowledge"])
 ERRORS = {code: {"model": ErrorResponse} for code in (404, 422, 429, 503)}
@@ -33,11 +34,11 @@ async def search(
     k: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> SearchResponse:
     """Ranked entries for a question, and whether the best one answers it (abstains otherwise)."""
-    query = q.strip()
+    query = clean_message(q)
     if not query:
         raise ApiError(422, "invalid_request", "q must contain text")
-    code, _ = resolve_locale(query, tenant, requested=check_locale(locale, tenant))
-    result = knowledge.searcher.search(query, code, tenant, k=k)
+    code, _ = await state.cpu.run(resolve_locale, query, tenant, requested=check_locale(locale, tenant))
+    result = await state.cpu.run(knowledge.searcher.search, query, code, tenant, k=k)
     state.metrics.searches.labels(code, str(result.answerable).lower()).inc()
     return SearchResponse(
         query=query,
@@ -60,12 +61,14 @@ async def search(
 async def entry(
     knowledge: KnowledgeDep,
     _: IpRateLimitDep,
+    tenant: TenantDep,
     entry_id: Annotated[str, Path(max_length=80, pattern=r"^[a-z][a-z0-9.-]*$")],
     locale: Annotated[str, Query()] = "de",
 ) -> EntryResponse:
-    """One entry in the requested locale (German or English when it does not exist in that locale yet)."""
+    """One entry in the requested locale (German or English when it does not exist in that locale yet).
+    A tenant's local entries exist only for that tenant (``tenant``)."""
     check_locale(locale)
-    found = knowledge.searcher.version(entry_id, locale)
+    found = knowledge.searcher.version(entry_id, locale, tenant)
     if found is None:
         raise ApiError(404, "unknown_entry", f"No entry {entry_id!r}.")
     item, fallback = found

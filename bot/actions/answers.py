@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import replies
 from bot.actions.common import context, send
 from bot.messages import BotMessage
+from knowledge.embedding import QUERY_VECTOR, unpack_query_vector
 
 
 def answered_entry(messages: list[BotMessage]) -> str | None:
@@ -24,8 +25,12 @@ class ActionAnswerQuestion(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         c = context(tracker)
-        question = (tracker.latest_message.get("text") or "").strip()
-        result = await asyncio.to_thread(replies.search, c, question)
+        text = tracker.latest_message.get("text") or ""
+        question = text.strip()
+        vector = None
+        if question == text and c.knowledge is not None:  # the vector is of exactly this text
+            vector = unpack_query_vector(tracker.latest_message.get(QUERY_VECTOR), c.knowledge.embedder)
+        result = await asyncio.to_thread(replies.search, c, question, vector)
         messages = replies.compose(result, c)
         send(dispatcher, messages)
         if result is None:

