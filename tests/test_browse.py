@@ -16,7 +16,6 @@ from bot.actions.browse import ActionBrowse, ActionHome
 from bot.actions.conversation import ActionOpeningHours, ActionStoreFeedback
 from bot.context import Context, context_for
 from bot.messages import BotMessage, parse_payload
-from knowledge.search import Searcher
 from tests.fakes import run_action, tracker
 
 pytestmark = pytest.mark.usefixtures("services")
@@ -44,7 +43,9 @@ def tap(c: Context, payload: str) -> list[BotMessage]:
 
 @pytest.mark.parametrize("locale", locales.SUPPORTED)
 def test_the_first_screen_welcomes_and_offers_every_category_and_the_tenants_shortcuts(services, locale):
-    (welcome, shortcuts), events = run_action(ActionHome(), tracker("/home", intent="home", metadata={"locale": locale}))
+    (welcome, shortcuts), events = run_action(
+        ActionHome(), tracker("/home", intent="home", metadata={"locale": locale})
+    )
     catalogue = services.knowledge.catalogue
     assert welcome["kind"] == "menu" and welcome["locale"] == locale and events == []
     assert welcome["text"] == texts.say(locale, texts.WELCOME)
