@@ -11,7 +11,7 @@ import locales
 from api.channels import telegram, whatsapp
 from api.channels.delivery import PayloadStore
 from bot import menus, replies, texts
-from bot.actions.answers import ActionShowEntry
+from bot.actions.answers import ActionAnswerQuestion, ActionShowEntry
 from bot.actions.browse import ActionBrowse, ActionHome
 from bot.actions.conversation import ActionOpeningHours, ActionStoreFeedback
 from bot.context import Context, context_for
@@ -145,3 +145,14 @@ def test_menus_fit_whatsapp_lists_and_telegram_keyboards(services):
         keyboard = telegram.inline_keyboard(message["buttons"], store)
         assert len(keyboard["inline_keyboard"]) == len(message["buttons"])
     assert telegram.command_text("/start") == "/home"
+
+
+@pytest.mark.parametrize(
+    "channel, users, first_screen", [("whatsapp", 1, True), ("whatsapp", 2, False), ("web", 1, False)]
+)
+def test_the_first_whatsapp_message_gets_its_reply_then_the_first_screen(channel, users, first_screen):
+    tracked = tracker("Wie melde ich meine neue Wohnung an?", metadata={"channel": channel})
+    tracked.events = [{"event": "user", "text": "..."} for _ in range(users)]
+    messages, _ = run_action(ActionAnswerQuestion(), tracked)
+    assert messages[0]["entry_id"] == "arrival.registration"
+    assert [m["kind"] for m in messages[2:]] == (["menu", "menu"] if first_screen else [])

@@ -9,8 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import replies
-from bot.actions.common import context, send
+from bot import menus, replies
+from bot.actions.common import context, opens_a_whatsapp_session, send
 from bot.messages import BotMessage
 
 
@@ -28,6 +28,8 @@ class ActionAnswerQuestion(Action):
         result = await asyncio.to_thread(replies.search, c, question)
         messages = replies.compose(result, c)
         send(dispatcher, messages)
+        if opens_a_whatsapp_session(tracker):
+            send(dispatcher, menus.home(c))
         if result is None:
             return []
         events: list[EventType] = [SlotSet("last_question", question)]
