@@ -27,29 +27,23 @@ def _catalogue(c: Context) -> Catalogue | None:
 
 
 def browse_payload(category: str, page: int = 1) -> str:
-    return (
-        intent_payload("browse", category=category)
-        if page == 1
-        else intent_payload("browse", category=category, page=str(page))
-    )
+    return intent_payload("browse", category=category, **({"page": str(page)} if page > 1 else {}))
 
 
 def home(c: Context) -> list[BotMessage]:
     """The first screen: on opening the widget, Telegram's /start, a greeting, or the "All topics" button."""
     catalogue = _catalogue(c)
-    categories = [
-        button(pick(category.names, c.locale), browse_payload(category_id))
-        for category_id, category in (catalogue.categories.items() if catalogue else ())
-    ]
-    own = [e for category_id in (catalogue.categories if catalogue else ()) for e in topic_entries(c, category_id)]
+    categories = catalogue.categories if catalogue else {}
+    own = [e for category in categories for e in topic_entries(c, category) if catalogue and e not in catalogue.topics]
     shortcuts = [
-        *c.entry_buttons([e for e in own if catalogue and e not in catalogue.topics])[: MAX_BUTTONS - 3],
+        *c.entry_buttons(own)[: MAX_BUTTONS - 3],
         c.person_button(),
         *([button(c.say(texts.OPENING_HOURS_BUTTON), intent_payload("opening_hours"))] if _has_hours(c) else []),
         button("🌐 " + c.say(texts.CHANGE_LANGUAGE), intent_payload("change_language")),
     ]
+    welcome = [button(pick(category.names, c.locale), browse_payload(key)) for key, category in categories.items()]
     return [
-        bot_message(c.say(texts.WELCOME), c.locale, buttons=categories[:MAX_BUTTONS], kind="menu"),
+        bot_message(c.say(texts.WELCOME), c.locale, buttons=welcome, kind="menu"),
         bot_message(c.say(texts.ALSO_HERE), c.locale, buttons=shortcuts, kind="menu"),
     ]
 
