@@ -163,7 +163,7 @@ HOW_QUESTIONS = [
     ("de", "Wie finde ich einen Kita-Platz?", "kita"),
     ("uk", "Як знайти місце в дитячому садку?", "kita"),
     ("en", "how do I apply for kita", "kita"),
-    ("ar", "ما هي خطوات التسجيل في الروضة؟", "kita"),
+    ("ar", "كيف أجد مكانًا لطفلي في الروضة؟", "kita"),
     ("ru", "Где искать место в детском саду?", "kita"),
     ("tr", "Kreşte nasıl yer bulabilirim?", "kita"),
     ("fa", "چطور برای مهدکودک ثبت‌نام کنم؟", "kita"),
@@ -172,7 +172,7 @@ HOW_QUESTIONS = [
     ("de", "Wie lasse ich meinen ausländischen Abschluss anerkennen?", "recognition"),
     ("en", "how does the recognition of my qualification work?", "recognition"),
     ("uk", "Як визнати іноземний диплом у Німеччині?", "recognition"),
-    ("ro", "Cum îmi recunosc diploma străină în Germania?", "recognition"),
+    ("ro", "Unde se depune cererea de recunoaștere a calificării?", "recognition"),
 ]
 
 
