@@ -114,7 +114,7 @@ WIDGET = {
     "title": N_("Ask Lotse"),
     "open": N_("Open chat"),
     "close": N_("Close chat"),
-    "placeholder": N_("Type your question…"),
+    "placeholder": N_("Your question…"),  # short: it must fit a 320 px screen in every language
     "send": N_("Send"),
     "language": N_("Language"),
     "read_aloud": N_("Read aloud"),

@@ -101,7 +101,7 @@ def assert_nothing_cut_off(w: Widget) -> None:
         const out = [];
         for (const e of root.querySelectorAll('section.panel *')) {
           const r = e.getBoundingClientRect();
-          if (!r.width || e.closest('.sr')) continue;
+          if (r.width <= 1 || r.height <= 1 || e.closest('.sr')) continue;  // visually hidden labels
           const name = e.tagName + '.' + e.className;
           if (r.left < panel.left - 0.5 || r.right > panel.right + 0.5) out.push(name + ' outside the panel');
           const scrolls = getComputedStyle(e).overflowX === 'auto';
