@@ -61,6 +61,9 @@ class ChatMessage(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     entry_id: str | None = None
     checked: date | None = Field(default=None, description="When the entry's facts were last checked.")
+    kind: str | None = Field(
+        default=None, description="What the message is: answer, menu (first screen, topic list), feedback, ..."
+    )
 
 
 class ChatResponse(BaseModel):

@@ -43,14 +43,15 @@ class Context:
         """The catalogue topic of an entry id (``kita.costs.berlin`` -> ``kita.costs``)."""
         return self.knowledge.catalogue.topic_of(entry_id) if self.knowledge else None
 
-    def entry_button(self, entry_id: str) -> ButtonPayload | None:
+    def entry_button(self, entry_id: str, **entities: str) -> ButtonPayload | None:
+        """A button that shows the entry (its title in the user's language); ``entities`` travel with it."""
         if self.knowledge is None or not self.knowledge.ready:
             return None
         found = self.knowledge.searcher.version(entry_id, self.locale, self.tenant)
-        return button(found[0].title, intent_payload("ask_entry", entry_id=entry_id)) if found else None
+        return button(found[0].title, intent_payload("ask_entry", entry_id=entry_id, **entities)) if found else None
 
-    def entry_buttons(self, entry_ids: list[str]) -> list[ButtonPayload]:
-        return [b for b in (self.entry_button(e) for e in entry_ids) if b]
+    def entry_buttons(self, entry_ids: list[str], **entities: str) -> list[ButtonPayload]:
+        return [b for b in (self.entry_button(e, **entities) for e in entry_ids) if b]
 
     def person_button(self) -> ButtonPayload:
         return button(self.say(texts.TALK_TO_A_PERSON), intent_payload("ask_human"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot import texts
+from bot import menus, texts
 from bot.context import Context
 from bot.messages import BotMessage, bot_message, button, intent_payload, parse_payload
 from bot.responses import render
@@ -27,6 +27,7 @@ __all__ = [
     "feedback_thanks",
     "handover",
     "no_answer",
+    "opening_hours",
     "reply_without_dialogue",
     "search",
     "show_entry",
@@ -88,9 +89,12 @@ def compose(result: SearchResult | None, c: Context) -> list[BotMessage]:
     return [no_answer(c)]
 
 
-def answer(c: Context, entry: Entry, fallback: bool) -> list[BotMessage]:
-    """The entry in simple language with its sources, related topics as buttons, then "Did this help?"."""
+def answer(c: Context, entry: Entry, fallback: bool, category: str | None = None) -> list[BotMessage]:
+    """The entry in simple language with its sources, related topics as buttons, then "Did this help?".
+    Reached by browsing a ``category``, it also offers the way back to that category and to all topics."""
     buttons = c.entry_buttons(entry.related[:MAX_RELATED])
+    if category and c.knowledge is not None and category in c.knowledge.catalogue.categories:
+        buttons += menus.nav_buttons(c, category)
     check = CHECK_FOR_TOPIC.get(c.topic_of(entry.id) or "")
     if check and c.dialogue:
         intent, title = check
@@ -127,16 +131,22 @@ def no_answer(c: Context) -> BotMessage:
     return bot_message(texts.no_answer_with_contacts(c.tenant, c.locale), c.locale, kind="no_answer", handover=True)
 
 
-def show_entry(c: Context, entry_id: str | None) -> list[BotMessage]:
-    """A topic button was pressed: that entry (in German or English when the user's language lacks it)."""
+def show_entry(c: Context, entry_id: str | None, category: str | None = None) -> list[BotMessage]:
+    """A topic button was pressed: that entry (in German or English when the user's language lacks it);
+    ``category`` when it was pressed in a topic menu."""
     ready = entry_id and c.knowledge is not None and c.knowledge.ready
     found = c.knowledge.searcher.version(entry_id, c.locale, c.tenant) if ready else None
-    return answer(c, *found) if found else [no_answer(c)]
+    return answer(c, *found, category=category) if found else [no_answer(c)]
 
 
 def handover(c: Context) -> BotMessage:
     """The user wants a person: the tenant's counselling contacts, in the user's language."""
     return bot_message(texts.contacts(c.tenant, c.locale), c.locale, kind="handover", handover=True)
+
+
+def opening_hours(c: Context) -> BotMessage:
+    """The first screen's shortcut: when the tenant's counselling centres are open."""
+    return bot_message(texts.opening_hours(c.tenant, c.locale), c.locale, kind="notice", buttons=[c.person_button()])
 
 
 def feedback_thanks(c: Context, helpful: bool) -> BotMessage:
@@ -156,9 +166,15 @@ def reply_without_dialogue(c: Context, text: str) -> list[BotMessage]:
     if intent is None:
         return compose(search(c, text), c)
     if intent == "ask_entry":
-        return show_entry(c, entities.get("entry_id"))
+        return show_entry(c, entities.get("entry_id"), entities.get("category"))
+    if intent in ("home", "greet"):
+        return menus.home(c)
+    if intent == "browse":
+        return menus.browse(c, entities.get("category"), entities.get("page"))
     if intent in ("feedback_helpful", "feedback_unhelpful"):
         return [feedback_thanks(c, intent == "feedback_helpful")]
     if intent == "ask_human":
         return [handover(c)]
+    if intent == "opening_hours":
+        return [opening_hours(c)]
     return [no_answer(c)]

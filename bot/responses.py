@@ -13,20 +13,7 @@ from bot import texts
 from bot.context import Context
 from bot.messages import BotMessage, ButtonPayload, bot_message, button
 
-__all__ = ["GREETING_TOPICS", "RESPONSES", "render"]
-
-# The topics the greeting offers as buttons.
-GREETING_TOPICS = (
-    "arrival.registration",
-    "work.permit",
-    "kita.entitlement",
-    "recognition.need",
-    "language.integration-course",
-)
-
-
-def _greeting_buttons(c: Context) -> list[ButtonPayload]:
-    return [*c.entry_buttons(list(GREETING_TOPICS)), c.person_button()]
+__all__ = ["RESPONSES", "render"]
 
 
 def _person(c: Context) -> list[ButtonPayload]:
@@ -54,7 +41,6 @@ class Response:
 
 
 RESPONSES: dict[str, Response] = {
-    "utter_greet": Response(texts.GREETING, "smalltalk", _greeting_buttons),
     "utter_goodbye": Response(texts.GOODBYE, "smalltalk"),
     "utter_thanks": Response(texts.THANKS, "smalltalk"),
     "utter_iamabot": Response(texts.I_AM_A_BOT, "smalltalk", _person),

@@ -23,13 +23,7 @@ def say(locale: str, text: str, **values: str) -> str:
     return translated.format(**values) if values else translated
 
 
-# --- the greeting and small talk (NLG responses) ---------------------------------------------------------------
-GREETING = N_(
-    "Hello! I am Lotse, a chatbot for people who are new in Germany. I answer questions about "
-    "registration, work, Kita and school, recognition of qualifications, German courses and counselling. "
-    "I only answer from checked official information, with links to the sources. What would you like "
-    "to know?"
-)
+# --- small talk (NLG responses) -------------------------------------------------------------------------------
 GOODBYE = N_("Goodbye and good luck! You can come back any time.")
 THANKS = N_("You are welcome! Do you have another question?")
 I_AM_A_BOT = N_(
@@ -51,6 +45,19 @@ NONE_OF_THESE = N_("None of these")
 CHECK_MY_PROFESSION = N_("Check my profession")
 CHECK_FOR_MY_CHILD = N_("Check for my child")
 NOT_SURE_YET = N_("I do not know yet")
+
+# --- browsing: the first screen and the topic menus (bot/menus.py) ------------------------------------------
+WELCOME = N_(
+    "Hello! I am Lotse. I answer questions about life in Germany from checked official information. "
+    "Tap a topic or write your question."
+)
+ALSO_HERE = N_("You can also:")
+CHOOSE_A_TOPIC = N_("{category}: tap a topic.")
+MORE_TOPICS = N_("More topics")
+BACK = N_("Back")
+ALL_TOPICS = N_("All topics")
+CHANGE_LANGUAGE = N_("Change language")
+OPENING_HOURS_BUTTON = N_("Opening hours")
 
 # --- answers from the knowledge base ---------------------------------------------------------------------------
 DID_THIS_HELP = N_("Did this help?")
@@ -139,7 +146,7 @@ WIDGET = {
     "title": N_("Ask Lotse"),
     "open": N_("Open chat"),
     "close": N_("Close chat"),
-    "placeholder": N_("Type your question…"),
+    "placeholder": N_("Your question…"),  # short: it must fit a 320 px screen in every language
     "send": N_("Send"),
     "language": N_("Language"),
     "read_aloud": N_("Read aloud"),
@@ -210,12 +217,26 @@ def contacts(tenant: Tenant | None, locale: str) -> str:
     return "\n".join(lines).strip()
 
 
+def opening_hours(tenant: Tenant | None, locale: str) -> str:
+    """The opening hours of the tenant's counselling contacts; all contact details when none are given."""
+    hours = [(pick(c.name, locale), pick(c.hours, locale)) for c in (tenant.contacts if tenant else []) if c.hours]
+    if not hours:
+        return contacts(tenant, locale)
+    return "\n\n".join(f"**{name}**\n{say(locale, OPENING_HOURS, hours=text)}" for name, text in hours)
+
+
 def no_answer_with_contacts(tenant: Tenant | None, locale: str) -> str:
     """The honest "no checked answer" followed by where a person can help."""
     return say(locale, NO_ANSWER) + "\n\n" + contacts(tenant, locale)
 
 
 # The public surface: ``say``, the texts built from data and every message id (the upper-case names).
-__all__ = ["checked_on", "contacts", "entry_text", "no_answer_with_contacts", "say", "widget_texts"] + sorted(
-    name for name in dict(globals()) if name.isupper()
-)
+__all__ = [
+    "checked_on",
+    "contacts",
+    "entry_text",
+    "no_answer_with_contacts",
+    "opening_hours",
+    "say",
+    "widget_texts",
+] + sorted(name for name in dict(globals()) if name.isupper())

@@ -203,6 +203,16 @@ class Searcher:
                 return versions[code], True
         return None
 
+    def menu_entries(self, topic: str, tenant: Tenant | None) -> list[str]:
+        """The entries a topic menu shows for ``topic``: the tenant's own (or its state's) versions, which win
+        over the general entry as they do in search, else the general entry."""
+        children = [e for e, t in self._topics.items() if t == topic and e != topic]
+        specific = [e for e in sorted(children) if _specific_to(self._any_version(e), tenant)]
+        return specific or ([topic] if topic in self._versions else [])
+
+    def _any_version(self, entry_id: str) -> Entry:
+        return next(iter(self._versions[entry_id].values()))
+
     # -- the whole thing --------------------------------------------------------------------------------
     def search(
         self,

@@ -145,8 +145,8 @@ def test_the_action_server_runs_actions_and_renders_responses(knowledge, tmp_pat
     settings = ActionServerSettings(data_dir=tmp_path, index_watch_seconds=0, log_json=False)
     with TestClient(create_app(settings, knowledge)) as client:
         tracked = {"slots": {"locale": "ar"}, "latest_message": {"metadata": {"tenant": "demo"}}}
-        greeting = client.post("/nlg", json={"response": "utter_greet", "tracker": tracked}).json()["custom"]
-        assert greeting["locale"] == "ar" and "/ask_human" in payloads(greeting)
+        bot = client.post("/nlg", json={"response": "utter_iamabot", "tracker": tracked}).json()["custom"]
+        assert bot["locale"] == "ar" and "/ask_human" in payloads(bot)
         call = {
             "next_action": "action_handover",
             "sender_id": "x",

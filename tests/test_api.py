@@ -284,3 +284,12 @@ def test_openapi_documents_the_contract(client):
         assert path in schema["paths"]
     chat_response = schema["components"]["schemas"]["ChatResponse"]["properties"]
     assert {"session_id", "locale", "messages", "handover"} <= set(chat_response)
+
+
+def test_rasa_down_still_shows_the_first_screen_and_the_menus(client, upstreams: Upstreams):
+    upstreams.rasa_down = True
+    _, welcome, shortcuts = chat(client, message="/home", locale="uk").json()["messages"]
+    assert welcome["kind"] == shortcuts["kind"] == "menu" and welcome["text"] == texts.say("uk", texts.WELCOME)
+    category = welcome["buttons"][0]["payload"]
+    (_, menu) = chat(client, message=category, locale="uk").json()["messages"]
+    assert menu["kind"] == "menu" and menu["buttons"][-1]["payload"] == "/home"

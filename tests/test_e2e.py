@@ -160,3 +160,65 @@ def test_each_turn_is_counted_by_its_outcome_without_identifiers(stack):
         assert after.get(outcome, 0) >= before.get(outcome, 0) + 1, (outcome, before, after)
     assert "kita.costs" in topics
     assert columns == {"day", "tenant", "locale", "channel", "topic", "outcome", "turns", "conversations", "fallbacks"}
+
+
+# ---- browsing and guided checks offered, not imposed (docs/architecture.md, "How the dialogue decides") -------
+
+
+def test_browsing_from_the_first_screen_to_an_answer_and_its_feedback(stack):
+    session = "e2e-browse"
+    home = say(stack, session, "/home", "tr")["messages"]
+    assert [m["kind"] for m in home] == ["menu", "menu"] and len(home[0]["buttons"]) == 10
+    kita = next(b["payload"] for b in home[0]["buttons"] if '"kita"' in b["payload"])
+    (menu,) = say(stack, session, kita, "tr")["messages"]
+    topic = next(b["payload"] for b in menu["buttons"] if b["payload"].startswith("/ask_entry"))
+    answer = answer_of(say(stack, session, topic, "tr"))
+    assert answer["kind"] == "answer" and answer["buttons"][-1]["payload"] == "/home"
+    say(stack, session, "/feedback_helpful", "tr")
+    with sqlite3.connect(stack.workdir / "data" / "lotse.sqlite3") as db:
+        rows = db.execute("SELECT entry_id, locale, helpful FROM feedback WHERE locale = 'tr'").fetchall()
+    assert (answer["entry_id"], "tr", 1) in rows
+
+
+# How something works: answered from the entry, the check offered as the answer's first button.
+HOW_QUESTIONS = [
+    ("de", "Wie finde ich einen Kita-Platz?", "kita"),
+    ("uk", "Як знайти місце в дитячому садку?", "kita"),
+    ("en", "how do I apply for kita", "kita"),
+    ("ar", "كيف أجد مكانًا لطفلي في الروضة؟", "kita"),
+    ("ru", "Где искать место в детском саду?", "kita"),
+    ("tr", "Kreşte nasıl yer bulabilirim?", "kita"),
+    ("fa", "چطور برای مهدکودک ثبت‌نام کنم؟", "kita"),
+    ("ro", "Cum pot găsi un loc la creșă?", "kita"),
+    ("bg", "Как се кандидатства за място в детска градина?", "kita"),
+    ("de", "Wie lasse ich meinen ausländischen Abschluss anerkennen?", "recognition"),
+    ("en", "how does the recognition of my qualification work?", "recognition"),
+    ("uk", "Як визнати іноземний диплом у Німеччині?", "recognition"),
+    ("ro", "Unde se depune cererea de recunoaștere a calificării?", "recognition"),
+]
+
+
+@pytest.mark.parametrize("locale, question, subject", HOW_QUESTIONS)
+def test_how_questions_are_answered_and_offer_the_check(stack, locale, question, subject):
+    data = say(stack, f"e2e-how-{locale}-{subject}", question, locale)
+    answer = answer_of(data)
+    assert answer["entry_id"].startswith(subject + "."), answer["entry_id"]
+    check = "/start_kita_check" if subject == "kita" else "/start_recognition_check"
+    assert answer["buttons"][0]["payload"] == check
+
+
+# Asked for, or given the facts it needs: the check starts at once (its first question).
+CHECK_REQUESTS = [
+    ("en", "my son is 2, does he get a place?", "kita"),
+    ("de", "Meine Tochter ist 3 Jahre alt. Hat sie Anspruch auf einen Kita-Platz?", "kita"),
+    ("uk", "Моєму синові 2 роки, чи отримає він місце в садочку?", "kita"),
+    ("ar", "أنا ممرضة من سوريا، هل أحتاج اعتراف بشهادتي لأعمل هنا؟", "recognition"),
+    ("de", "Bitte prüf mit mir, ob mein Beruf als Elektriker anerkannt werden muss", "recognition"),
+]
+
+
+@pytest.mark.parametrize("locale, message, subject", CHECK_REQUESTS)
+def test_a_check_starts_when_asked_for_or_given_its_facts(stack, locale, message, subject):
+    data = say(stack, f"e2e-check-{locale}-{subject}", message, locale)
+    assert [m["kind"] for m in data["messages"]][-1] == "flow", data["messages"]
+    assert not any(m["kind"] == "answer" for m in data["messages"])

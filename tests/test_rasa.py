@@ -1,4 +1,4 @@
-"""The Rasa project itself: data validation, test stories in six locales, intent accuracy per locale.
+"""The Rasa project itself: data validation, test stories in all nine locales, intent accuracy per locale.
 
 Runs Rasa from its own environment (.venv-rasa, Python 3.10) on the model `make test` trained.
 """
@@ -36,7 +36,7 @@ def test_rasa_data_validate():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
-def test_stories_in_six_locales(stack, tmp_path):
+def test_stories_in_all_locales(stack, tmp_path):
     env = _rasa_env(LOTSE_ACTIONS_URL=stack.actions_url, LOTSE_TRACKER_DB=str(tmp_path / "tracker.sqlite3"))
     result = subprocess.run(
         [

@@ -155,10 +155,10 @@ def test_language_code_is_the_locale_hint(client: TestClient, upstreams: Upstrea
     assert metadata["locale"] == "uk" and metadata["locale_source"] == "channel"
 
 
-def test_start_command_greets(client: TestClient, upstreams: Upstreams) -> None:
+def test_start_command_opens_the_first_screen(client: TestClient, upstreams: Upstreams) -> None:
     post(client, update(text="/start"))
     wait_until(lambda: len(upstreams.sent) == 1)
-    assert upstreams.rasa[0]["message"] == "/greet"
+    assert upstreams.rasa[0]["message"] == "/home"
 
 
 def test_same_update_twice_is_answered_once(client: TestClient, upstreams: Upstreams) -> None:

@@ -48,7 +48,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 # Content the bot cannot read; it says so instead of staying silent (service messages are ignored).
 _MEDIA = ("photo", "voice", "audio", "video", "video_note", "document", "sticker", "animation", "location", "contact")
 # Telegram's own commands mean "hello" to the bot.
-_COMMANDS = {"/start": intent_payload("greet"), "/help": intent_payload("greet")}
+_COMMANDS = {"/start": intent_payload("home"), "/help": intent_payload("home")}
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -90,7 +90,7 @@ def parse_update(data: Any) -> TelegramUpdate | None:
 
 
 def command_text(text: str) -> str:
-    """``/start``, ``/start@LotseBot`` or ``/start campaign`` -> the greeting intent; other text unchanged."""
+    """``/start``, ``/start@LotseBot`` or ``/start campaign`` -> the first screen; other text unchanged."""
     command = re.split(r"[\s@]", text.strip(), maxsplit=1)[0].lower()
     return _COMMANDS.get(command, text)
 

@@ -16,9 +16,10 @@
     chat: 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z',
     say: 'M3 9v6h4l5 5V4L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 7.97v8.05A4.5 4.5 0 0 0 16.5 12zM14 3.23v2.06a7 7 0 0 1 0 13.42v2.06A9 9 0 0 0 14 3.23z',
     stop: 'M6 6h12v12H6z',
+    send: 'M3.4 20.4 21.85 12 3.4 3.6 3.39 10.13 16.5 12 3.39 13.87z',
   };
 
-  let S; // persisted: {id, locale, log: [{r: 'u'|'b'|'n', text, buttons, sources, locale}], degraded, open,
+  let S; // persisted: {id, locale, log: [{r: 'u'|'b'|'n', text, buttons, sources, locale, kind}], degraded, open,
   //        counsellor (a counsellor owns the conversation), seen (id of the last counsellor reply shown)}
   let tenant, t = {}, locale, rtl = false, rtlOf = {}, busy = false, speaking = null;
   let host, root, wrap, launcher, panel, ui = {};
@@ -185,7 +186,7 @@
         sb = h('button', { type: 'button', class: 'say', onclick: () => say(sb, body, m.locale) });
         sayLabel(sb);
       }
-      el = h('div', { class: 'msg bot', lang: m.locale, dir: isRtl(m.locale) ? 'rtl' : 'ltr' },
+      el = h('div', { class: 'msg bot' + (m.kind === 'menu' ? ' menu' : ''), lang: m.locale, dir: isRtl(m.locale) ? 'rtl' : 'ltr' },
         h('span', { class: 'sr who-b' }, t.bot + ': '), body,
         links.length ? h('div', { class: 'src' }, h('p', { class: 'srch' }, t.sources), h('ul', {}, ...links),
           m.checked ? h('p', { class: 'chk', 'data-date': m.checked, 'data-locale': m.locale }, checkedOn(m.checked, m.locale)) : null) : null,
@@ -218,11 +219,12 @@
     else document.head.append(h('script', { src: BASE + '/widget-handover.js', onload: start }));
   };
 
-  async function send(text, shown) {
+  // quiet: the first screen, asked for by the widget itself, shows no message from the user.
+  async function send(text, shown, quiet) {
     if (busy || !text) return;
     busy = true;
     const mine = S;
-    push({ r: 'u', text: shown || text });
+    if (!quiet) push({ r: 'u', text: shown || text });
     save();
     const typing = h('div', { class: 'typing' }, h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), t.typing);
     ui.log.append(typing);
@@ -244,7 +246,7 @@
       }
       if (!!d.with_counsellor !== !!S.counsellor) follow(!!d.with_counsellor);
       for (const m of d.messages || []) {
-        const el = push({ r: 'b', text: m.text || '', buttons: m.buttons || [], sources: m.sources || [], checked: m.checked || null, locale: d.locale || locale });
+        const el = push({ r: 'b', text: m.text || '', buttons: m.buttons || [], sources: m.sources || [], checked: m.checked || null, locale: d.locale || locale, kind: m.kind || null });
         first = first || el;
       }
     } catch (e) {
@@ -256,6 +258,13 @@
       scrollTo(first || note);
     }
   }
+  // The first screen (welcome, categories, the tenant's shortcuts) while the user has not written anything.
+  const untouched = () => !S.log.some((m) => m.r === 'u');
+  const home = () => {
+    S.log = [];
+    ui.log.replaceChildren();
+    return send('/home', '', true);
+  };
 
   // ---- labels and locale ---------------------------------------------------------------------------------------
   const relabel = () => {
@@ -277,7 +286,7 @@
     ui.select.value = locale;
     ui.fresh.textContent = t.new_conversation;
     ui.input.placeholder = ui.inLabel.textContent = t.placeholder;
-    ui.send.textContent = t.send;
+    ui.sendLabel.textContent = ui.send.title = t.send;
     ui.privacy.textContent = t.privacy;
     ui.disclaimer.textContent = t.disclaimer;
     ui.log.setAttribute('aria-label', t.title);
@@ -321,13 +330,14 @@
     ui.langLabel = h('label', { for: ID + '-lang' });
     ui.select = h('select', { id: ID + '-lang', onchange: () => {
       const before = locale;
-      setLocale(ui.select.value).then(save, () => { ui.select.value = before; render({ r: 'n', err: 1, text: t.error }); });
+      setLocale(ui.select.value).then(() => (untouched() ? home() : save()), () => { ui.select.value = before; render({ r: 'n', err: 1, text: t.error }); });
     } }, ...tenant.locales.map((c) => h('option', { value: c, lang: c }, c)));
     ui.fresh = h('button', { type: 'button', class: 'new', onclick: reset });
     ui.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite' });
     ui.inLabel = h('label', { for: ID + '-input', class: 'sr' });
     ui.input = h('input', { id: ID + '-input', class: 'in', type: 'text', maxlength: 2000, autocomplete: 'off', enterkeyhint: 'send' });
-    ui.send = h('button', { type: 'submit', class: 'send' });
+    ui.sendLabel = h('span', { class: 'sr' });
+    ui.send = h('button', { type: 'submit', class: 'send' }, svg(ICON.send), ui.sendLabel);
     ui.privacy = h('p');
     ui.disclaimer = h('p');
     const form = h('form', { class: 'form', onsubmit: (e) => {
@@ -346,6 +356,7 @@
     S.log.forEach(render);
     relabel();
     scrollTo();
+    if (!S.log.length) home();
     get('/api/v1/locales').then((list) => {
       for (const l of list) {
         rtlOf[l.code] = l.rtl;
@@ -360,6 +371,7 @@
     S = fresh();
     ui.log.replaceChildren();
     save();
+    home();
     ui.input.focus();
   }
   function open(focus) {
@@ -383,6 +395,13 @@
     S.open = false;
     save();
     if (focus) launcher.focus();
+  }
+
+  // WCAG 2.4.11: a focused element of the page never hides behind the floating launcher; scroll it clear.
+  function uncover(e) {
+    if (e.target === host || !launcher || getComputedStyle(launcher).display === 'none') return;
+    const r = e.target.getBoundingClientRect(), l = launcher.getBoundingClientRect();
+    if (r.right > l.left && r.left < l.right && r.bottom > l.top && r.top < l.bottom) scrollBy(0, r.bottom - l.top + 8);
   }
 
   async function init() {
@@ -420,6 +439,8 @@
       launcher = h('button', { type: 'button', class: 'launcher', 'aria-expanded': 'false', 'aria-controls': ID + '-panel',
         onclick: () => (panel && !panel.hidden ? close(true) : open(true)) }, svg(ICON.chat), h('span'));
       wrap.append(launcher);
+      host.style.height = '80px'; // room at the end of the page, so the launcher never covers its last lines
+      document.addEventListener('focusin', uncover);
       relabel();
       if (opt.open === 'true' || S.open) open(false);
     }

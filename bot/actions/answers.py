@@ -9,8 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import replies
-from bot.actions.common import context, send
+from bot import menus, replies
+from bot.actions.common import context, opens_a_whatsapp_session, send
 from bot.messages import BotMessage
 from knowledge.embedding import QUERY_VECTOR, unpack_query_vector
 
@@ -33,6 +33,8 @@ class ActionAnswerQuestion(Action):
         result = await asyncio.to_thread(replies.search, c, question, vector)
         messages = replies.compose(result, c)
         send(dispatcher, messages)
+        if opens_a_whatsapp_session(tracker):
+            send(dispatcher, menus.home(c))
         if result is None:
             return []
         events: list[EventType] = [SlotSet("last_question", question)]
@@ -42,7 +44,8 @@ class ActionAnswerQuestion(Action):
 
 
 class ActionShowEntry(Action):
-    """A topic button was pressed: show that entry."""
+    """A topic button was pressed (under an answer, in an ask-back or in a topic menu): show that entry. Its
+    feedback counts like that of an asked question; a browsed entry answers no typed question."""
 
     def name(self) -> str:
         return "action_show_entry"
@@ -50,7 +53,13 @@ class ActionShowEntry(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         c = context(tracker)
         entry_id = tracker.get_slot("entry_id") or next(tracker.get_latest_entity_values("entry_id"), None)
-        messages = replies.show_entry(c, entry_id)
+        category = next(tracker.get_latest_entity_values("category"), None)
+        messages = replies.show_entry(c, entry_id, category)
         send(dispatcher, messages)
         shown = answered_entry(messages)
-        return [SlotSet("entry_id", None)] + ([SlotSet("last_entry_id", shown)] if shown else [])
+        events: list[EventType] = [SlotSet("entry_id", None)]
+        if shown:
+            events.append(SlotSet("last_entry_id", shown))
+        if category:
+            events.append(SlotSet("last_question", None))
+        return events

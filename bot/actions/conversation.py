@@ -1,4 +1,4 @@
-"""Language switch, handover to a person, feedback."""
+"""Language switch, handover to a person, opening hours, feedback."""
 
 from __future__ import annotations
 
@@ -44,6 +44,17 @@ class ActionHandover(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         send(dispatcher, replies.handover(context(tracker)))
+        return []
+
+
+class ActionOpeningHours(Action):
+    """The first screen's shortcut: the tenant's opening hours."""
+
+    def name(self) -> str:
+        return "action_opening_hours"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        send(dispatcher, replies.opening_hours(context(tracker)))
         return []
 
 

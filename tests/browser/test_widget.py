@@ -8,115 +8,23 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from pathlib import Path
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.widget import (
+    ARABIC,
+    HOME_MESSAGES,
+    QUESTION_AR,
+    QUESTION_DE,
+    Widget,
+    assert_fits,
+    assert_touch_targets,
+    screenshot,
+    texts,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "var" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ANSWER_TIMEOUT = 60_000
-ARABIC = re.compile(r"[\u0600-\u06ff]")
-QUESTION_DE = "Wie melde ich meine neue Wohnung an?"
-QUESTION_AR = "كيف أسجل عنوان سكني الجديد؟"
-SHADOW = "document.querySelector('[data-lotse]').shadowRoot"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    executable = shutil.which("chromium")
-    if not executable:
-        pytest.fail("Chromium is not installed: run `make browser` (Debian package, no download by Playwright)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def make_page(browser: Browser, stack):
-    """Open a page of the running product in a fresh context (fresh sessionStorage); fail on uncaught errors."""
-    contexts, problems = [], []
-
-    def make(
-        path: str = "/", *, width: int = 1280, height: int = 900, locale: str = "de-DE", init_script: str | None = None
-    ) -> Page:
-        context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
-        contexts.append(context)
-        if init_script:
-            context.add_init_script(init_script)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
-        page.on("console", lambda m: problems.append(m.text) if "Lotse widget" in m.text else None)
-        page.goto(stack.api_url + path)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not problems, problems
-
-
-class Widget:
-    """Locators inside the widget's shadow root (Playwright's CSS selectors pierce open shadow roots)."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.host = page.locator("[data-lotse]")
-        self.panel = self.find("section.panel")
-        self.input = self.find("input.in")
-        self.select = self.find(".bar select")
-        self.log = self.find(".log")
-        self.messages = self.find(".msg")
-        self.bot = self.find(".msg.bot")
-        self.user = self.find(".msg.user")
-        self.notes = self.find(".log .note")
-        self.launcher = self.find("button.launcher")
-
-    def find(self, selector: str) -> Locator:
-        return self.host.locator(selector)
-
-    def ask(self, text: str) -> Locator:
-        before = self.bot.count()
-        self.input.fill(text)
-        self.input.press("Enter")
-        return self.wait_answer(before)
-
-    def wait_answer(self, before: int) -> Locator:
-        """The first bot message after the ``before`` ones, once the typing indicator is gone."""
-        self.bot.nth(before).wait_for(timeout=ANSWER_TIMEOUT)
-        expect(self.find(".typing")).to_have_count(0)
-        return self.bot.nth(before)
-
-    def shadow(self, js: str):
-        return self.page.evaluate(f"() => {{ const root = {SHADOW}; {js} }}")
-
-    def focused(self) -> str:
-        return self.shadow("const a = root.activeElement; return a ? a.tagName + '.' + a.className : '';")
-
-
-def texts(stack, locale: str) -> dict[str, str]:
-    return httpx.get(f"{stack.api_url}/api/v1/texts", params={"locale": locale}, timeout=10).json()["texts"]
-
-
-def screenshot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def assert_https_sources(answer: Locator) -> None:
@@ -153,6 +61,7 @@ def reply(*messages: dict, locale: str = "de", degraded: bool = False) -> dict:
 def test_german_question_gets_an_answer_with_sources_and_buttons(make_page, stack):
     page = make_page("/")
     w = Widget(page)
+    w.home()
     expect(w.log).to_have_attribute("role", "log")
     expect(w.log).to_have_attribute("aria-live", "polite")
     expect(w.panel).to_have_attribute("lang", "de")
@@ -178,10 +87,12 @@ def test_german_question_gets_an_answer_with_sources_and_buttons(make_page, stac
 def test_arabic_switches_to_rtl_and_answers_in_arabic(make_page, stack):
     page = make_page("/")
     w = Widget(page)
+    w.home()
     placeholder_de = w.input.get_attribute("placeholder")
     arabic = texts(stack, "ar")
 
     w.select.select_option("ar")
+    expect(w.home()).to_have_attribute("lang", "ar")  # untouched: the first screen again, in Arabic
 
     expect(w.panel).to_have_attribute("dir", "rtl")
     expect(w.panel).to_have_attribute("lang", "ar")
@@ -208,6 +119,7 @@ def test_arabic_switches_to_rtl_and_answers_in_arabic(make_page, stack):
 def test_quick_reply_button_sends_its_payload_and_shows_its_title(make_page):
     page = make_page("/")
     w = Widget(page)
+    w.home()
     answer = w.ask(QUESTION_DE)
     button = answer.locator(".qr button").first
     title = button.inner_text()
@@ -226,8 +138,9 @@ def test_quick_reply_button_sends_its_payload_and_shows_its_title(make_page):
 def test_keyboard_tab_from_picker_to_input_and_enter_sends(make_page):
     page = make_page("/")
     w = Widget(page)
+    w.home()
     w.select.focus()
-    for _ in range(10):
+    for _ in range(30):  # past the first screen's buttons
         page.keyboard.press("Tab")
         if w.focused().startswith("INPUT"):
             break
@@ -236,9 +149,10 @@ def test_keyboard_tab_from_picker_to_input_and_enter_sends(make_page):
     assert outline != "none", "no visible focus ring on the input"
 
     page.keyboard.type(QUESTION_DE)
+    before = w.bot.count()
     page.keyboard.press("Enter")
 
-    answer = w.wait_answer(0)
+    answer = w.wait_answer(before)
     expect(answer).to_contain_text("Anmeldung")
     expect(w.input).to_have_value("")
 
@@ -268,6 +182,7 @@ def test_example_page_launcher_opens_and_escape_closes(make_page, stack):
 
     page.keyboard.press("Enter")  # the focused launcher opens it again from the keyboard
     expect(panel).to_be_visible()
+    w.home()
     w.ask(QUESTION_DE)
     screenshot(page, "desktop-example-open")
 
@@ -275,6 +190,7 @@ def test_example_page_launcher_opens_and_escape_closes(make_page, stack):
 def test_reload_restores_the_conversation(make_page):
     page = make_page("/")
     w = Widget(page)
+    w.home()
     w.ask(QUESTION_DE)
     w.select.select_option("en")
     expect(w.panel).to_have_attribute("lang", "en")
@@ -285,8 +201,8 @@ def test_reload_restores_the_conversation(make_page):
 
     expect(w.messages).to_have_count(len(messages))
     assert w.messages.all_inner_texts() == messages
-    assert_https_sources(w.bot.first)
-    assert w.bot.first.locator(".qr button").count() >= 1
+    assert_https_sources(w.bot.nth(HOME_MESSAGES))
+    assert w.bot.nth(HOME_MESSAGES).locator(".qr button").count() >= 1
     expect(w.panel).to_have_attribute("lang", "en")
     expect(w.select).to_have_value("en")
     assert page.evaluate("() => JSON.parse(sessionStorage.getItem('lotse:demo')).id") == session
@@ -294,11 +210,13 @@ def test_reload_restores_the_conversation(make_page):
     w.ask("Danke")
 
     w.find("button.new").click()
-    expect(w.messages).to_have_count(0)
+    w.home()  # a new conversation starts on the first screen
+    expect(w.user).to_have_count(0)
     assert page.evaluate("() => JSON.parse(sessionStorage.getItem('lotse:demo')).id") != session
     page.reload()
     expect(w.input).to_be_visible()
-    expect(w.messages).to_have_count(0)
+    expect(w.messages).to_have_count(HOME_MESSAGES)
+    expect(w.user).to_have_count(0)
 
 
 def test_locale_auto_follows_the_browser_language(make_page):
@@ -313,6 +231,7 @@ def test_locale_auto_follows_the_browser_language(make_page):
 def test_mobile_layout_ltr_and_rtl(make_page):
     page = make_page("/", width=360, height=740)
     w = Widget(page)
+    w.home()
     w.ask(QUESTION_DE)
     assert_fits(page, 360)
     assert_touch_targets(w)
@@ -331,6 +250,7 @@ def test_floating_panel_on_a_small_phone(make_page):
     w = Widget(page)
     w.launcher.click()
     expect(w.panel).to_have_attribute("dir", "rtl")
+    w.home()
     w.ask(QUESTION_AR)
     box = w.panel.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 320, box
@@ -342,21 +262,6 @@ def test_floating_panel_on_a_small_phone(make_page):
     assert w.focused().startswith("BUTTON.launcher")
 
 
-def assert_fits(page: Page, width: int) -> None:
-    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"horizontal overflow at {width}px: {scroll_width}px"
-    panel = Widget(page).panel.bounding_box()
-    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= width + 0.5, panel
-
-
-def assert_touch_targets(w: Widget) -> None:
-    small = w.shadow("""return [...root.querySelectorAll('button, select, input')]
-        .map(e => [e.className || e.tagName, e.getBoundingClientRect()])
-        .filter(([, r]) => r.width > 0 && (r.width < 44 || r.height < 44))
-        .map(([name, r]) => name + ' ' + r.width + 'x' + r.height);""")
-    assert not small, f"touch targets smaller than 44x44 px: {small}"
-
-
 # ---- exact rendering and error handling (chat responses replaced in the browser) ----------------------------------
 
 EVIL = '<img src=x onerror="window.__xss=1">**bold** https://example.org'
@@ -365,6 +270,7 @@ EVIL = '<img src=x onerror="window.__xss=1">**bold** https://example.org'
 def test_safe_rendering_of_bot_and_user_text(make_page):
     page = make_page("/")
     w = Widget(page)
+    w.home()
     fake_chat(
         page,
         reply(
@@ -395,14 +301,16 @@ def test_safe_rendering_of_bot_and_user_text(make_page):
     # Only https:// sources become links; the others stay text.
     expect(answer.locator(".src a")).to_have_count(1)
     expect(answer.locator(".src")).to_contain_text("<script>window.__xss=3</script>")
+    before = w.bot.count()
     answer.locator(".qr button").click()
-    w.wait_answer(1)
+    w.wait_answer(before)
     assert page.evaluate("() => window.__xss") is None
 
 
 def test_markdown_subset(make_page):
     page = make_page("/")
     w = Widget(page)
+    w.home()
     text = (
         "First line\ncontinues.\n\n1. one\n2. _two_ see https://example.org/a.\n   - inner\n3. three\n\n"
         "- a\n- b\n\nsnake_case_name and http://plain.example stay text"
@@ -423,6 +331,7 @@ def test_markdown_subset(make_page):
 def test_errors_are_shown_and_never_thrown(make_page, stack):
     page = make_page("/")
     w = Widget(page)
+    w.home()
     labels = texts(stack, "de")
 
     page.route(
@@ -463,6 +372,7 @@ def test_errors_are_shown_and_never_thrown(make_page, stack):
 def test_degraded_notice_once_and_response_locale_followed(make_page, stack):
     page = make_page("/")
     w = Widget(page)
+    w.home()
     sent = fake_chat(page, reply({"text": "Hello"}, locale="en", degraded=True))
     w.ask("Bitte auf Englisch")
     expect(w.panel).to_have_attribute("lang", "en")
@@ -489,7 +399,9 @@ Object.defineProperty(window, 'speechSynthesis', { configurable: true, value: {
 def test_read_aloud_uses_the_message_locale_and_toggles(make_page, stack):
     page = make_page("/", init_script=FAKE_SPEECH)
     w = Widget(page)
+    w.home()
     w.select.select_option("ar")
+    expect(w.home()).to_have_attribute("lang", "ar")
     fake_chat(page, reply({"text": "**مرحبا.** هذه إجابة."}, locale="ar"))
     answer = w.ask("سؤال")
     button = answer.locator("button.say")
@@ -512,6 +424,7 @@ def test_read_aloud_hidden_without_speech_synthesis(make_page):
     page = make_page("/", init_script="delete window.speechSynthesis; delete window.SpeechSynthesisUtterance;")
     assert page.evaluate("() => 'speechSynthesis' in window") is False
     w = Widget(page)
+    w.home()
     fake_chat(page, reply({"text": "Hallo"}))
     answer = w.ask("Hallo")
     expect(answer.locator("button.say")).to_have_count(0)
@@ -536,6 +449,7 @@ def test_text_contrast_and_reduced_motion(make_page):
     page = make_page("/")
     page.emulate_media(reduced_motion="reduce")
     w = Widget(page)
+    w.home()
     fake_chat(
         page,
         reply(
