@@ -9,7 +9,6 @@ import pytest
 
 import locales
 from api.channels import telegram, whatsapp
-from api.channels.delivery import PayloadStore
 from bot import menus, replies, texts
 from bot.actions.answers import ActionAnswerQuestion, ActionShowEntry
 from bot.actions.browse import ActionBrowse, ActionHome
@@ -137,12 +136,11 @@ def test_without_the_dialogue_the_menus_work_the_same(services):
 
 def test_menus_fit_whatsapp_lists_and_telegram_keyboards(services):
     c = context(services, "fa")
-    store = PayloadStore()
     for message in [*menus.home(c), *menus.browse(c, "arrival"), *menus.browse(c, "arrival", "2")]:
-        (sent,) = whatsapp.message_payloads("49123", message, store)
+        (sent,) = whatsapp.message_payloads("49123", message)
         rows = sent["interactive"]["action"].get("sections", [{"rows": []}])[0]["rows"]
         assert sent["type"] == "interactive" and len(rows) <= 10
-        keyboard = telegram.inline_keyboard(message["buttons"], store)
+        keyboard = telegram.inline_keyboard(message["buttons"])
         assert len(keyboard["inline_keyboard"]) == len(message["buttons"])
     assert telegram.command_text("/start") == "/home"
 

@@ -14,7 +14,7 @@ import pytest
 from knowledge.tenants import Tenant
 from tests.fakes import Upstreams
 
-ADMIN = "admin-token-for-tests"
+ADMIN = "admin-token-for-tests-" + "x" * 16
 DEMO_TOKEN = "demo-dashboard-token"
 OTHER_TOKEN = "other-dashboard-token"
 
