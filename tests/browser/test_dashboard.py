@@ -15,12 +15,13 @@ from playwright.sync_api import Browser, expect
 
 from api.main import create_app
 from knowledge.outcomes import OUTCOMES, OutcomeStore, TurnCount
-from tests.browser.test_widget import SHOTS, browser  # noqa: F401 - the shared Chromium fixture
+from tests.browser.axe import assert_accessible
+from tests.browser.widget import SHOTS
 from tests.fakes import api_settings
 from tests.stack import free_port
 
 pytestmark = [pytest.mark.browser]
-TOKEN = "browser-test-admin-token"
+TOKEN = "browser-test-admin-token-" + "x" * 16
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def api_url(tmp_path: Path, knowledge):
     thread.join(timeout=10)
 
 
-def test_dashboard_renders_charts_tables_and_works_by_keyboard(browser: Browser, api_url: str):  # noqa: F811
+def test_dashboard_renders_charts_tables_and_works_by_keyboard(browser: Browser, api_url: str):
     refused = httpx.get(api_url + "/dashboard")
     assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Basic")
     credentials = {"username": "admin", "password": TOKEN}
@@ -71,6 +72,7 @@ def test_dashboard_renders_charts_tables_and_works_by_keyboard(browser: Browser,
             assert box and box["width"] > 300 and box["height"] > 100
             assert chart.locator("rect").count() >= 30  # a bar per day and series
         expect(page.get_by_role("img", name="Nachrichten nach Kanal", exact=False)).to_be_visible()
+        assert_accessible(page, "dashboard, German")
 
         # Every chart has its table: open the first by keyboard.
         page.keyboard.press("Tab")
@@ -87,6 +89,7 @@ def test_dashboard_renders_charts_tables_and_works_by_keyboard(browser: Browser,
         page.get_by_role("button", name="Anzeigen").click()
         expect(page.locator("html")).to_have_attribute("lang", "en")
         expect(page.get_by_role("heading", name="Turns by channel")).to_be_visible()
+        assert_accessible(page, "dashboard, English, a table open")
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
     finally:

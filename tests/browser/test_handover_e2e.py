@@ -11,12 +11,12 @@ import shutil
 import httpx
 import pytest
 import yaml
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from api.handover.flow import ACCEPT
 from bot import texts
 from tests import test_whatsapp as whatsapp
-from tests.browser.test_widget import CHROMIUM_ARGS, ROOT
+from tests.browser.widget import ROOT
 from tests.fakes import SECRET, TOKEN, PlatformServer, signed_zammad, wait_until
 from tests.stack import Stack, start_stack
 
@@ -71,19 +71,6 @@ def handover_stack(tmp_path_factory: pytest.TempPathFactory, platforms: Platform
     stack.stop_all()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if not executable:
-        pytest.fail("Chromium is not installed: run `make browser` (Debian package, no download by Playwright)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def counsellor_writes(stack: Stack, ticket_id: int, text: str, delivery: str, state: str = "open") -> dict:
     payload = {
         "ticket": {"id": ticket_id, "state": state},
@@ -101,9 +88,9 @@ def ticket_for(platforms: PlatformServer, count: int) -> int:
 
 
 def test_widget_handover_with_consent_and_a_pushed_counsellor_reply(
-    handover_stack: Stack, platforms: PlatformServer, chromium
+    handover_stack: Stack, platforms: PlatformServer, browser: Browser
 ):
-    context = chromium.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})
     page: Page = context.new_page()
     page.set_default_timeout(60_000)
     problems: list[str] = []
