@@ -13,7 +13,6 @@ import numpy as np
 from bot import menus, texts
 from bot.context import Context
 from bot.messages import BotMessage, bot_message, button, intent_payload, parse_payload
-from bot.responses import render
 from bot.typed_intents import typed_intent
 from knowledge.models import Entry
 from knowledge.search import Hit, SearchResult
@@ -156,13 +155,11 @@ def feedback_thanks(c: Context, helpful: bool) -> BotMessage:
 
 
 def reply_without_dialogue(c: Context, text: str) -> list[BotMessage]:
-    """The knowledge-only path (the dialogue service is down): a greeting, asking for a person, a typed
-    question, or a button from one of the replies above. Other intents need the dialogue; they get the honest
-    no-answer with contacts."""
+    """The knowledge-only path (the dialogue service is down): a greeting (the first screen, as in the
+    dialogue), asking for a person, a typed question, or a button from one of the replies above. Other
+    intents need the dialogue; they get the honest no-answer with contacts."""
     intent, entities = parse_payload(text)
     intent = intent or typed_intent(text)
-    if intent == "greet":
-        return [render("utter_greet", c)]
     if intent is None:
         return compose(search(c, text), c)
     if intent == "ask_entry":

@@ -87,6 +87,9 @@ def supervised(tmp_path):
         "LOTSE_TELEGRAM_SECRET_TOKEN": SECRET,
         "LOTSE_TELEGRAM_API_URL": f"http://127.0.0.1:{telegram.server_address[1]}",
         "LOTSE_MESSENGER_BACKOFF_SECONDS": "0.2",
+        # The users write without pause (answers come at once while the breaker is open): no limit applies here.
+        "LOTSE_RATE_LIMIT_SESSION": "100000/minute",
+        "LOTSE_RATE_LIMIT_IP": "100000/minute",
     }
     log = open(tmp_path / "supervisord.log", "wb")  # noqa: SIM115 - supervisord writes to it until stopped
     supervisor = subprocess.Popen(

@@ -76,14 +76,15 @@ def test_after_repeated_timeouts_turns_skip_rasa_until_it_recovers(app_clients, 
 
 
 @pytest.mark.parametrize("locale", locales.SUPPORTED)
-def test_without_rasa_a_greeting_is_answered_with_the_greeting(app_clients, knowledge, upstreams, locale):
+def test_without_rasa_a_greeting_is_answered_with_the_first_screen(app_clients, knowledge, upstreams, locale):
     upstreams.rasa_down = True
     greeting = {"de": "Hallo!", "en": "hello", "ar": "مرحبا", "uk": "привіт", "ru": "привет", "tr": "merhaba",
                 "fa": "سلام", "ro": "bună ziua", "bg": "здравейте"}[locale]  # fmt: skip
     assert typed_intent(greeting) == "greet"
     data = chat(app_clients(knowledge), greeting, locale)
     assert data["degraded"] is True
-    assert data["messages"][1]["text"] == texts.say(locale, texts.GREETING)
+    assert data["messages"][1]["text"] == texts.say(locale, texts.WELCOME)
+    assert data["messages"][1]["kind"] == "menu"
 
 
 @pytest.mark.parametrize("locale", locales.SUPPORTED)

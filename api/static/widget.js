@@ -257,10 +257,19 @@
       save();
       scrollTo(first || note);
     }
+    if (homeAgain) {
+      homeAgain = false;
+      if (untouched()) home();
+    }
   }
   // The first screen (welcome, categories, the tenant's shortcuts) while the user has not written anything.
   const untouched = () => !S.log.some((m) => m.r === 'u');
+  let homeAgain = false; // the language changed while a turn was on its way: show the first screen once it is back
   const home = () => {
+    if (busy) {
+      homeAgain = true;
+      return Promise.resolve();
+    }
     S.log = [];
     ui.log.replaceChildren();
     return send('/home', '', true);
