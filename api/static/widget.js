@@ -219,9 +219,12 @@
     else document.head.append(h('script', { src: BASE + '/widget-handover.js', onload: start }));
   };
 
+  let waiting = []; // turns typed or tapped while another is on its way: sent after it, never dropped
+  const idle = () => new Promise((resolve) => waiting.push(resolve));
   // quiet: the first screen, asked for by the widget itself, shows no message from the user.
   async function send(text, shown, quiet) {
-    if (busy || !text) return;
+    if (!text) return;
+    while (busy) await idle();
     busy = true;
     const mine = S;
     if (!quiet) push({ r: 'u', text: shown || text });
@@ -261,6 +264,9 @@
       homeAgain = false;
       if (untouched()) home();
     }
+    const next = waiting;
+    waiting = [];
+    next.forEach((resolve) => resolve());
   }
   // The first screen (welcome, categories, the tenant's shortcuts) while the user has not written anything.
   const untouched = () => !S.log.some((m) => m.r === 'u');
