@@ -358,9 +358,9 @@
     const form = h('form', { class: 'form', onsubmit: (e) => {
       e.preventDefault();
       const v = ui.input.value.trim();
-      if (v && !busy) {
+      if (v) {
         ui.input.value = '';
-        send(v);
+        send(v); // waits for a turn still on its way
       }
     } }, ui.inLabel, ui.input, ui.send);
     panel = h('section', { id: ID + '-panel', class: 'panel', role: inline ? 'region' : 'dialog', 'aria-labelledby': ID + '-title' },
