@@ -21,6 +21,7 @@ from api.handover.zammad import ZammadAdapter, html_to_text, parse_webhook
 from api.shared import MemoryState, RedisState
 from bot import texts
 from knowledge.tenants import LiveHandover, Tenant
+from tests import test_telegram as telegram
 from tests import test_whatsapp as whatsapp
 from tests.fakes import SECRET, TOKEN, FakeZammad, Upstreams, signed_zammad, wait_until
 
@@ -155,14 +156,19 @@ def zammad() -> FakeZammad:
     return FakeZammad()
 
 
-@pytest.fixture
-def handover_client(app_clients, knowledge, upstreams: Upstreams, zammad: FakeZammad, monkeypatch):
-    """The API with a tenant whose counsellors are always in the chat, Zammad faked beside Rasa."""
+def install_handover_tenant(knowledge, monkeypatch) -> None:
+    """The demo tenant as ``zammad-demo``, with counsellors always in the chat and Zammad's secrets set."""
     demo = knowledge.tenants["demo"]
     tenant = Tenant.model_validate(demo.model_dump() | {"id": "zammad-demo", "live_handover": live_handover()})
     monkeypatch.setitem(knowledge.tenants, "zammad-demo", tenant)
     monkeypatch.setenv("ZAMMAD_TOKEN", TOKEN)
     monkeypatch.setenv("ZAMMAD_SECRET", SECRET)
+
+
+@pytest.fixture
+def handover_client(app_clients, knowledge, upstreams: Upstreams, zammad: FakeZammad, monkeypatch):
+    """The API with a tenant whose counsellors are always in the chat, Zammad faked beside Rasa."""
+    install_handover_tenant(knowledge, monkeypatch)
     rasa_and_platforms = upstreams.handler
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -298,14 +304,7 @@ def test_counsellor_replies_reach_telegram(handover_client, upstreams: Upstreams
     headers = {"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}
 
     def update(update_id: int, text: str) -> None:
-        message = {
-            "message_id": update_id,
-            "date": 0,
-            "chat": {"id": 555, "type": "private"},
-            "text": text,
-            "from": {"id": 555, "is_bot": False, "first_name": "A", "language_code": "de"},
-        }
-        client.post("/webhooks/telegram", json={"update_id": update_id, "message": message}, headers=headers)
+        client.post("/webhooks/telegram", json=telegram.update(update_id, text, chat_id=555), headers=headers)
 
     update(1, "Ich möchte einen Menschen")
     wait_until(lambda: any("handover_accept" in json.dumps(s) for s in upstreams.calls("sendMessage")))
@@ -435,11 +434,7 @@ def two_replicas(knowledge, upstreams: Upstreams, zammad: FakeZammad, redis_url,
     from tests.fakes import api_settings
     from tests.stack import free_port
 
-    demo = knowledge.tenants["demo"]
-    tenant = Tenant.model_validate(demo.model_dump() | {"id": "zammad-demo", "live_handover": live_handover()})
-    monkeypatch.setitem(knowledge.tenants, "zammad-demo", tenant)
-    monkeypatch.setenv("ZAMMAD_TOKEN", TOKEN)
-    monkeypatch.setenv("ZAMMAD_SECRET", SECRET)
+    install_handover_tenant(knowledge, monkeypatch)
     rasa = upstreams.handler
     upstreams.rasa_messages = [{"text": "☎ Beratung …", "locale": "de", "handover": True, "kind": "handover"}]
 
