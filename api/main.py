@@ -29,6 +29,7 @@ from api.state import AppState
 from api.usage import UsageRecorder
 from bot.runtime import configure_logging, open_services
 from knowledge import langid
+from knowledge.database import DatabaseError, check_database
 from knowledge.outcomes import OutcomeStore
 from knowledge.service import KnowledgeService
 
@@ -57,7 +58,7 @@ def create_app(
             breaker = CircuitBreaker(settings.rasa_breaker_failures, settings.rasa_breaker_seconds)
             rasa = RasaClient(http, settings.rasa_url, retries=settings.rasa_retries, breaker=breaker)
             cpu = CpuPool(settings.cpu_threads)
-            outcomes = OutcomeStore.open(settings.database_path)
+            outcomes = OutcomeStore(services.database)  # closed with the database by open_services
             usage = UsageRecorder(outcomes, services.knowledge)
             shared = open_shared_state(settings.redis_url.get_secret_value() if settings.redis_url else None)
             handover = Handover(HandoverStore(shared, settings.handover_keep_seconds), http, services.knowledge)
@@ -98,7 +99,6 @@ def create_app(
             finally:
                 retries.cancel()
                 await http.aclose()
-                outcomes.close()
                 await shared.close()
 
     app = FastAPI(
@@ -157,6 +157,10 @@ def run() -> None:
         settings = get_settings()
     except ValidationError as exc:
         sys.exit(f"Lotse API: invalid configuration (LOTSE_* environment variables):\n{exc}")
+    try:
+        check_database(settings.database_location)  # one clear line instead of a traceback from the lifespan
+    except DatabaseError as exc:
+        sys.exit(f"Lotse API: {exc}")
     configure_logging(settings.log_level, settings.log_json)
     print(f"\n  Lotse demo page: {settings.public_url}/\n", flush=True)
     uvicorn.Server(server_config(create_app(settings), settings)).run()

@@ -71,7 +71,7 @@ def seed(path: Path, tenants: list[str], days: int, topics: list[str], rng: rand
 
 def seed_questions(path: Path, tenants: list[str], days: int, rng: random.Random) -> None:
     """Declined questions and feedback within the retention period (180 days)."""
-    store = FeedbackStore(path)
+    store = FeedbackStore.open(path)
     now = datetime.now(UTC)
     subjects = ["car", "pets", "marriage", "visitor-visa", None, None, "general-local"]
     for tenant in tenants:

@@ -1,5 +1,6 @@
 """What a server process holds, for both of them (the API and the action server): the settings base, logging,
-and the long-lived services (knowledge engine and feedback store) opened and closed by ``open_services``.
+and the long-lived services (knowledge engine, database, feedback store) opened and closed by
+``open_services``.
 
 Rasa SDK creates action objects itself, without arguments; ``install``/``services`` is how they reach the
 services the action server opened.
@@ -18,6 +19,7 @@ from pydantic import Field
 from pythonjsonlogger.json import JsonFormatter
 
 from knowledge.config import KnowledgeSettings
+from knowledge.database import Database, open_database
 from knowledge.feedback import FeedbackStore
 from knowledge.service import KnowledgeService, periodically
 
@@ -52,26 +54,31 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
 @dataclass
 class Services:
     knowledge: KnowledgeService
+    database: Database  # one per process (a PostgreSQL pool or an SQLite connection); the stores share it
     feedback: FeedbackStore
     default_tenant: str
 
 
 @asynccontextmanager
 async def open_services(settings: ServerSettings, knowledge: KnowledgeService | None = None) -> AsyncIterator[Services]:
-    """The knowledge service (loaded, then polled for new builds) and the feedback store (purged on its own
-    timer, whether or not index polling is on), for the lifespan of a server process. Tests pass a preloaded
-    knowledge service."""
-    service = knowledge or KnowledgeService(settings)
-    await asyncio.to_thread(service.reload_if_changed)
-    feedback = FeedbackStore(settings.database_path, settings.feedback_retention_days)
+    """The database and the feedback store on it (purged on its own timer, whether or not index polling is on)
+    and the knowledge service (loaded, then polled for new builds), for the lifespan of a server process. The
+    database opens first: a wrong ``LOTSE_DATABASE_URL`` stops the process at once with ``DatabaseError``,
+    before the index loads. Tests pass a preloaded knowledge service."""
+    database = await asyncio.to_thread(open_database, settings.database_location)
     try:
+        feedback = FeedbackStore(database, settings.feedback_retention_days)
+        service = knowledge or KnowledgeService(settings)
+        await asyncio.to_thread(service.reload_if_changed)
         async with (
             periodically(settings.index_watch_seconds, service.reload_if_changed),
             periodically(settings.feedback_purge_seconds, feedback.purge),
         ):
-            yield Services(knowledge=service, feedback=feedback, default_tenant=settings.default_tenant)
+            yield Services(
+                knowledge=service, database=database, feedback=feedback, default_tenant=settings.default_tenant
+            )
     finally:
-        feedback.close()
+        database.close()
 
 
 _services: Services | None = None

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import Field, ValidationError
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
@@ -22,6 +23,7 @@ from bot.context import context_for
 from bot.responses import render
 from bot.retention import TrackerStoreSettings
 from bot.runtime import ServerSettings, configure_logging, open_services
+from knowledge.database import DatabaseError, check_database
 from knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
@@ -86,7 +88,14 @@ def create_app(settings: ActionServerSettings | None = None, knowledge: Knowledg
 def run() -> None:
     import uvicorn
 
-    settings = ActionServerSettings()
+    try:
+        settings = ActionServerSettings()
+    except ValidationError as exc:
+        sys.exit(f"Lotse action server: invalid configuration (LOTSE_* environment variables):\n{exc}")
+    try:
+        check_database(settings.database_location)  # one clear line instead of a traceback from the lifespan
+    except DatabaseError as exc:
+        sys.exit(f"Lotse action server: {exc}")
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(
         create_app(settings), host=settings.actions_host, port=settings.actions_port, log_config=None, access_log=False

@@ -368,12 +368,17 @@ def report(
     limit: Annotated[int, typer.Option(help="Rows per section.")] = 10,
 ) -> None:
     """Feedback report: most unhelpful entries and most frequent unanswered questions per locale."""
+    from knowledge.database import DatabaseError
     from knowledge.feedback import FeedbackStore
 
     # What users typed is shown as plain text: "[/]" in a question would otherwise be read as rich markup.
 
     settings = _settings()
-    store = FeedbackStore(settings.database_path, settings.feedback_retention_days)
+    try:
+        store = FeedbackStore.open(settings.database_location, settings.feedback_retention_days)
+    except DatabaseError as exc:
+        err.print(Text(str(exc)))
+        raise typer.Exit(1) from None
     unhelpful = Table(title="Entries rated unhelpful")
     for column in ("entry", "locale", "unhelpful", "helpful"):
         unhelpful.add_column(column)
@@ -392,3 +397,4 @@ def report(
     for subject, count in store.unanswered_subjects()[:limit]:
         subjects.add_row(Text(subject), str(count))
     console.print(subjects)
+    store.close()

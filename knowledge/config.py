@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,13 @@ class KnowledgeSettings(BaseSettings):
     embedding_threads: int | None = None
     feedback_retention_days: int = 180
     tenants_path: Path | None = None  # tenant files kept elsewhere (a deployment's own folder); default: knowledge/
+    # Feedback, unanswered questions and turn counts in PostgreSQL (replicas); unset: SQLite under data_dir.
+    database_url: SecretStr | None = None
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, url: object) -> object:
+        return None if url == "" else url  # compose passes ${VAR:-} when none is set
 
     @property
     def entries_dir(self) -> Path:
@@ -31,3 +39,8 @@ class KnowledgeSettings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "lotse.sqlite3"
+
+    @property
+    def database_location(self) -> str | Path:
+        """What ``knowledge.database.open_database`` opens: the URL (a str) if set, else the SQLite file."""
+        return self.database_url.get_secret_value() if self.database_url else self.database_path

@@ -1,20 +1,20 @@
 """What each chat turn came to, as daily counts: per tenant, locale, channel, topic and outcome.
 
 Counts only: no session or user identifier and no message text is stored, so the rows need no retention
-limit. The table lives in the same database as the feedback. The SQL is plain standard SQL (the upsert is
-``INSERT ... ON CONFLICT ... DO UPDATE``, which SQLite and PostgreSQL both understand); the connection is
-behind ``Database``, so another engine needs only another ``Database``.
+limit. The table lives in the same database as the feedback (``knowledge.database``: SQLite, or PostgreSQL
+when ``LOTSE_DATABASE_URL`` is set). The SQL is plain standard SQL (the upsert is ``INSERT ... ON CONFLICT
+... DO UPDATE``, which SQLite and PostgreSQL both understand).
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal, Protocol, get_args
+from typing import Literal, get_args
+
+from knowledge.database import Database, open_database
 
 Outcome = Literal["answered", "asked_back", "declined", "handed_over", "degraded", "other"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
@@ -41,31 +41,6 @@ ON CONFLICT (tenant, day, locale, channel, topic, outcome) DO UPDATE SET
     conversations = turn_counts.conversations + excluded.conversations,
     fallbacks = turn_counts.fallbacks + excluded.fallbacks
 """
-
-
-class Database(Protocol):
-    """The one thing the store needs from a database: run a statement with ``?`` parameters, get rows."""
-
-    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple]: ...
-
-    def close(self) -> None: ...
-
-
-class SQLiteDatabase:
-    """A thread-safe SQLite connection (WAL, autocommit): the embedded default for ``make run``."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._lock = threading.Lock()
-
-    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, tuple(params)).fetchall()
-
-    def close(self) -> None:
-        self._db.close()
 
 
 @dataclass(frozen=True)
@@ -95,12 +70,12 @@ class Total:
 class OutcomeStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        for statement in SCHEMA:
-            db.execute(statement)
+        db.create(SCHEMA)
 
     @classmethod
-    def open(cls, path: Path) -> OutcomeStore:
-        return cls(SQLiteDatabase(path))
+    def open(cls, location: str | Path) -> OutcomeStore:
+        """A store on a database of its own (``open_database``); ``close`` closes it."""
+        return cls(open_database(location))
 
     def close(self) -> None:
         self.db.close()
@@ -129,7 +104,7 @@ class OutcomeStore:
         if unknown or not by:
             raise ValueError(f"group by one or more of {DIMENSIONS}, not {list(by)}")
         columns = ", ".join(by)  # only names from DIMENSIONS reach the SQL
-        rows = self.db.execute(
+        rows = self.db.fetch(
             f"SELECT {columns}, SUM(turns), SUM(conversations), SUM(fallbacks) FROM turn_counts "
             f"WHERE tenant = ? AND day BETWEEN ? AND ? GROUP BY {columns} ORDER BY {columns}",
             (ALL_TENANTS if tenant is None else tenant, start.isoformat(), end.isoformat()),

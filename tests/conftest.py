@@ -4,6 +4,7 @@ the trained Rasa model, HTTP through FastAPI's test client or real sockets."""
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -76,14 +77,17 @@ def app_clients(tmp_path: Path, upstreams):
 def services(knowledge: KnowledgeService, tmp_path: Path):
     """The action server's services (real knowledge, a feedback store in ``tmp_path``), installed for actions."""
     from bot import runtime
+    from knowledge.database import open_database
     from knowledge.feedback import FeedbackStore
 
-    feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
-    installed = runtime.Services(knowledge=knowledge, feedback=feedback, default_tenant="demo")
+    database = open_database(tmp_path / "feedback.sqlite3")
+    installed = runtime.Services(
+        knowledge=knowledge, database=database, feedback=FeedbackStore(database), default_tenant="demo"
+    )
     runtime.install(installed)
     yield installed
     runtime.install(None)
-    feedback.close()
+    database.close()
 
 
 @pytest.fixture
@@ -122,3 +126,18 @@ def postgres():
 
     with postgres_server() as server:
         yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path):
+    """The stores' database on each engine: an SQLite file in ``tmp_path``, or a new database of its own on the
+    session's real PostgreSQL (``LOTSE_DATABASE_URL``)."""
+    from knowledge.database import open_database
+
+    if request.param == "sqlite":
+        location: str | Path = tmp_path / "lotse.sqlite3"
+    else:
+        location = request.getfixturevalue("postgres").create_database(f"stores_{uuid.uuid4().hex[:12]}").url
+    opened = open_database(location)
+    yield opened
+    opened.close()

@@ -99,7 +99,7 @@ def test_feedback_is_stored_without_user_identifiers(services, intent, helpful):
     assert messages[0]["text"] == texts.say("de", texts.FEEDBACK_THANKS if helpful else texts.FEEDBACK_SORRY)
     assert ("/ask_human" in payloads(messages[0])) is not helpful
     assert events[0]["name"] == "last_entry_id" and events[0]["value"] is None
-    stored = services.feedback._db.execute("SELECT entry_id, locale, tenant, helpful FROM feedback").fetchall()
+    stored = services.database.fetch("SELECT entry_id, locale, tenant, helpful FROM feedback")
     assert stored == [("kita.costs", "de", "demo", int(helpful))]
 
 

@@ -100,7 +100,7 @@ def test_a_browsed_answer_has_the_way_back_and_its_feedback_is_recorded(services
     assert state == {"entry_id": None, "last_entry_id": "kita.find-apply", "last_question": None}
 
     run_action(ActionStoreFeedback(), tracker("/feedback_helpful", intent="feedback_helpful", slots=state))
-    stored = services.feedback._db.execute("SELECT entry_id, tenant, helpful, question FROM feedback").fetchall()
+    stored = services.database.fetch("SELECT entry_id, tenant, helpful, question FROM feedback")
     assert stored == [("kita.find-apply", "demo", 1, None)]
 
 

@@ -46,7 +46,7 @@ def test_build_refuses_broken_files_and_keeps_the_old_index(tmp_path, monkeypatc
 
 def test_report_lists_unhelpful_entries_and_gaps(tmp_path, monkeypatch):
     monkeypatch.setenv("LOTSE_DATA_DIR", str(tmp_path))
-    store = FeedbackStore(tmp_path / "lotse.sqlite3")
+    store = FeedbackStore.open(tmp_path / "lotse.sqlite3")
     store.add_feedback("kita.costs", "ar", "demo", False, None)
     store.add_unanswered("uk", "demo", "де поміняти водійське посвідчення")
     store.close()
@@ -58,7 +58,7 @@ def test_report_lists_unhelpful_entries_and_gaps(tmp_path, monkeypatch):
 def test_report_shows_questions_with_markup_as_typed(tmp_path, monkeypatch):
     """A question is user text: rich markup in it is shown, not interpreted (a stray "[/]" used to crash)."""
     monkeypatch.setenv("LOTSE_DATA_DIR", str(tmp_path))
-    store = FeedbackStore(tmp_path / "lotse.sqlite3")
+    store = FeedbackStore.open(tmp_path / "lotse.sqlite3")
     store.add_unanswered("de", "demo", "was ist [/] und [bold]fett[/bold]")
     store.close()
     result = runner.invoke(app, ["report"])

@@ -61,7 +61,16 @@ def test_start_order_and_shared_index():
     assert SERVICES["api"]["depends_on"]["index"]["condition"] == "service_completed_successfully"
     assert SERVICES["rasa"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert any(v.startswith("index:") for v in SERVICES["api"]["volumes"])
-    assert set(COMPOSE["volumes"]) >= {"index", "data", "pgdata"}
+    assert set(COMPOSE["volumes"]) == {"index", "pgdata"}
+
+
+def test_feedback_and_turn_counts_go_to_the_tracker_stores_postgresql():
+    """Not an SQLite file on a volume shared by the API and the action server."""
+    for name in ("api", "actions"):
+        url = SERVICES[name]["environment"]["LOTSE_DATABASE_URL"]
+        assert url.startswith("postgresql://") and "@postgres:5432/${LOTSE_POSTGRES_DB:-lotse}" in url, name
+        assert SERVICES[name]["depends_on"]["postgres"]["condition"] == "service_healthy", name
+        assert all(v.startswith("index:") for v in SERVICES[name]["volumes"]), name
 
 
 def test_builds_point_at_existing_dockerfiles_and_files():

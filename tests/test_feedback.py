@@ -10,8 +10,8 @@ def test_scrub_removes_contact_data():
     assert scrub("Notruf 112 und 116117") == "Notruf 112 und 116117"  # public numbers stay
 
 
-def test_store_report_and_retention(tmp_path):
-    store = FeedbackStore(tmp_path / "db.sqlite3", retention_days=30)
+def test_store_report_and_retention(database):
+    store = FeedbackStore(database, retention_days=30)
     now = datetime.now(UTC)
     store.add_feedback("kita.costs", "de", "demo", False, "was kostet kita? ruf mich an 0170 1234567")
     store.add_feedback("kita.costs", "de", "demo", False, None)
@@ -31,9 +31,8 @@ def test_store_report_and_retention(tmp_path):
 
     assert store.purge() == 1  # the 40-day-old rating
     assert [r.entry_id for r in store.unhelpful_entries()] == ["kita.costs"]
-    stored = store._db.execute("SELECT question FROM feedback WHERE question IS NOT NULL").fetchone()[0]
+    ((stored,),) = database.fetch("SELECT question FROM feedback WHERE question IS NOT NULL")
     assert "1234567" not in stored
-    store.close()
 
 
 def test_database_from_before_subjects_gets_the_column(tmp_path):
@@ -48,7 +47,7 @@ def test_database_from_before_subjects_gets_the_column(tmp_path):
     old.execute("INSERT INTO unanswered VALUES (1, '2026-11-01T00:00:00+00:00', 'de', NULL, 'alt', 'alt')")
     old.commit()
     old.close()
-    store = FeedbackStore(path)
+    store = FeedbackStore.open(path)
     store.add_unanswered("de", None, "Kindergeld?", subject="child-benefit")
     assert store.unanswered_subjects() == [("child-benefit", 1)]
     assert len(store.unanswered()) == 2

@@ -1,5 +1,5 @@
 """Turn outcome counts and the dashboard's aggregation (knowledge/outcomes.py, knowledge/insights.py,
-api/usage.py), on real SQLite files in tmp dirs."""
+api/usage.py); the stores on both engines (an SQLite file, a real PostgreSQL: the ``database`` fixture)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,8 @@ DAY = date(2026, 11, 30)
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = OutcomeStore.open(tmp_path / "lotse.sqlite3")
-    yield opened
-    opened.close()
+def store(database):
+    return OutcomeStore(database)
 
 
 def count(day=DAY, tenant="demo", locale="de", channel="web", topic="", outcome="answered", **more) -> TurnCount:
@@ -130,8 +128,8 @@ def test_clusters_stay_within_a_language():
     assert sorted(g.locale for g in insights.gaps(rows).groups) == ["de", "tr"]
 
 
-def test_feedback_and_declined_questions_per_tenant_and_period(tmp_path):
-    feedback = FeedbackStore(tmp_path / "lotse.sqlite3")
+def test_feedback_and_declined_questions_per_tenant_and_period(database):
+    feedback = FeedbackStore(database)
     from datetime import UTC, datetime
 
     now = datetime(2026, 11, 30, 12, tzinfo=UTC)
@@ -148,7 +146,6 @@ def test_feedback_and_declined_questions_per_tenant_and_period(tmp_path):
     (row,) = feedback.declined("demo", DAY, DAY)
     assert row.subject == "pets" and "0171" not in row.question and row.count == 1
     assert len(feedback.ratings(None, DAY, DAY)) == 2 and feedback.declined("demo", DAY + timedelta(days=1), DAY) == []
-    feedback.close()
 
 
 def test_latency_quantiles_from_histogram_buckets():

@@ -55,6 +55,17 @@ def test_api_actions_and_rasa_run_as_several_replicas_with_probes_and_requests(o
     assert {"LOTSE_REDIS_URL", "LOTSE_PSEUDONYM_KEY"} <= api_env  # shared state and pseudonyms in every replica
 
 
+def test_feedback_and_turn_counts_go_to_postgresql_not_to_a_shared_volume(objects: list[dict]) -> None:
+    deployments = by_kind(objects, "Deployment")
+    for name in ("lotse-api", "lotse-actions"):
+        spec = deployments[name]["spec"]["template"]["spec"]
+        env = {e["name"]: e for e in spec["containers"][0]["env"]}
+        secret = env["LOTSE_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+        assert secret == {"name": "lotse-secrets", "key": "database-url"}, name  # required: no silent SQLite
+        assert [v["name"] for v in spec["volumes"]] == ["index"], name
+    assert set(by_kind(objects, "PersistentVolumeClaim")) == {"lotse-index"}
+
+
 def test_index_build_job_and_external_engines(objects: list[dict]) -> None:
     (job,) = by_kind(objects, "Job").values()
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["python", "-m", "knowledge", "build"]
