@@ -259,7 +259,7 @@ def tune(
 def _cross_fitted_signals(searcher: Searcher, params: SearchParams) -> tuple[list[tuple], list[bool], list[str]]:
     """Abstention signals of the index's labelled questions, each scored by a classifier that never saw it."""
     index = searcher.index
-    vectors, labels = index.classifier_examples()
+    vectors, labels, texts = index.classifier_examples()
     labelled = len(index.training)
     first = len(labels) - labelled  # the labelled questions come after the entries' own questions and titles
     fold_of = np.arange(labelled) % CROSS_FIT_FOLDS
@@ -269,7 +269,7 @@ def _cross_fitted_signals(searcher: Searcher, params: SearchParams) -> tuple[lis
     for fold in range(CROSS_FIT_FOLDS):
         outside_fold = np.flatnonzero(fold_of != fold)  # labelled questions the fold's classifier may learn from
         rows = np.concatenate([np.arange(first), first + outside_fold])
-        classifier = TopicClassifier.fit(vectors[rows], [labels[i] for i in rows])
+        classifier = TopicClassifier.fit(vectors[rows], [labels[i] for i in rows], [texts[i] for i in rows])
         # The fold's own topic questions leave the BM25 documents too, or their lexical signal would be optimistic.
         without_fold = replace(
             index,

@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +52,7 @@ def ef_search_for(vectors: int) -> int:
 
 
 # Bump when the files of a build change; a build of another format is rebuilt (its vectors are reused).
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 KEEP_BUILDS = 3
 QUERY_BATCH = 64
 PASSAGE_BATCH = 16
@@ -113,10 +113,11 @@ class KnowledgeIndex:
     training_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.float32))
     classifier: TopicClassifier | None = None
 
-    def classifier_examples(self) -> tuple[np.ndarray, list[str]]:
+    def classifier_examples(self) -> tuple[np.ndarray, list[str], list[str]]:
         """What the classifier learns from: the entries' questions and titles, and the labelled questions."""
         return classifier_examples(
             self.rows,
+            self.entries,
             lambda picked: self.faiss_index.reconstruct_batch(np.array(picked, dtype=np.int64)),
             self.training,
             self.training_vectors,
@@ -193,18 +194,35 @@ def _read_training(build: Path) -> tuple[list[LabelledQuestion], np.ndarray]:
 
 def classifier_examples(
     rows: list[ChunkRow],
+    entries: Mapping[tuple[str, str], Entry],
     chunk_vectors: Callable[[list[int]], np.ndarray],  # the vectors of these rows
     training: list[LabelledQuestion],
     training_vectors: np.ndarray,
-) -> tuple[np.ndarray, list[str]]:
-    """Vectors and labels the topic classifier is trained on: the entries' question and title chunks, then the
-    labelled questions."""
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Vectors, labels and texts the topic classifier is trained on: the entries' question and title chunks,
+    then the labelled questions."""
     picked = [i for i, row in enumerate(rows) if row.kind in ("question", "title")]
     parts = [chunk_vectors(picked)] if picked else []
     if training:
         parts.append(training_vectors)
     labels = [rows[i].entry_id for i in picked] + [q.label for q in training]
-    return (np.vstack(parts) if parts else np.zeros((0, 1), np.float32)), labels
+    texts = _chunk_texts([rows[i] for i in picked], entries) + [q.text for q in training]
+    return (np.vstack(parts) if parts else np.zeros((0, 1), np.float32)), labels, texts
+
+
+def _chunk_texts(rows: list[ChunkRow], entries: Mapping[tuple[str, str], Entry]) -> list[str]:
+    """The text of question and title rows: an entry's question rows follow the order of its ``questions``."""
+    seen: dict[tuple[str, str], int] = {}
+    texts = []
+    for row in rows:
+        entry = entries[(row.entry_id, row.locale)]
+        if row.kind == "title":
+            texts.append(entry.title)
+        else:
+            position = seen.get(entry.key, 0)
+            texts.append(entry.questions[position])
+            seen[entry.key] = position + 1
+    return texts
 
 
 def _training_vectors(
@@ -292,8 +310,9 @@ def build_index(
 
     vectors = np.vstack(parts).astype(np.float32) if parts else np.zeros((0, embedder.dim), np.float32)
     faiss_index, kind = make_faiss_index(vectors, approximate_above)
+    entries = {f.entry.key: f.entry for f in files}
     classifier = TopicClassifier.fit(
-        *classifier_examples(rows, lambda picked: vectors[picked], training.questions, training_vectors),
+        *classifier_examples(rows, entries, lambda picked: vectors[picked], training.questions, training_vectors),
         previous=previous.classifier,
     )
     manifest = Manifest(

@@ -169,7 +169,7 @@ class Searcher:
     def lexical_scores(self, query: str, locale: str) -> dict[str, float]:
         return {entry_id: s for (entry_id, _), s in self.lexical.scores(query, locale).items()}
 
-    def classify(self, query_vector: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+    def classify(self, query_vector: np.ndarray, query: str | None = None) -> tuple[dict[str, float], dict[str, float]]:
         """Classifier probabilities per entry id and per boundary subject.
 
         An entry and its more specific children ("kita.costs", "kita.costs.musterstadt") answer the same
@@ -178,7 +178,7 @@ class Searcher:
         """
         if self.index.classifier is None:
             return {}, {}
-        probabilities = self.index.classifier.probabilities(query_vector)
+        probabilities = self.index.classifier.probabilities(query_vector, query)
         boundaries = {
             label.removeprefix(CLASS_PREFIX): p for label, p in probabilities.items() if label.startswith(CLASS_PREFIX)
         }
@@ -230,7 +230,7 @@ class Searcher:
 
     def gather(self, query: str, locale: str, query_vector: np.ndarray, params: SearchParams) -> Evidence:
         """Everything the search knows about the question before it weighs anything."""
-        classifier, outside = self.classify(query_vector)
+        classifier, outside = self.classify(query_vector, query)
         return Evidence(
             query,
             locale,

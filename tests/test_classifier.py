@@ -53,3 +53,31 @@ def test_a_warm_start_from_the_previous_build_reaches_the_same_model():
     # A previous model with other classes is not used as a starting point.
     other = TopicClassifier.fit(*_clusters(["a", "b", "x"]))
     assert TopicClassifier.fit(changed, labels, previous=other).classes == cold.classes
+
+
+def test_the_character_model_reads_spelling_the_embedding_cannot(tmp_path):
+    """Vectors that say nothing (all alike) leave the decision to the character n-grams of the text."""
+    texts = {
+        "arrival.registration": ["wohnung anmelden", "anmeldung bürgeramt", "wo melde ich mich an", "anmeldung frist"],
+        "kita.costs": ["was kostet die kita", "kita gebühren", "kita beitrag zahlen", "kosten für den kitaplatz"],
+    }
+    labels = [label for label, questions in texts.items() for _ in questions]
+    flat = [q for questions in texts.values() for q in questions]
+    vectors = np.ones((len(flat), 4), np.float32)
+    classifier = TopicClassifier.fit(vectors, labels, flat)
+    assert classifier.characters is not None
+    typo = classifier.probabilities(vectors[0], "kita gebuhren wie viel")  # no umlaut, a word never seen
+    assert typo["kita.costs"] > 0.6
+    assert classifier.probabilities(vectors[0], "ANMELDUNG buergeramt")["arrival.registration"] > 0.6
+    # Without the text only the embedding speaks, and it cannot tell the two apart.
+    assert abs(classifier.probabilities(vectors[0])["kita.costs"] - 0.5) < 0.05
+
+    classifier.save(tmp_path)
+    loaded = TopicClassifier.load(tmp_path)
+    assert loaded.probabilities(vectors[0], "kita gebuhren") == classifier.probabilities(vectors[0], "kita gebuhren")
+
+
+def test_texts_without_shared_ngrams_give_no_character_model():
+    vectors, labels = _clusters(["a", "b"], per_label=1)
+    classifier = TopicClassifier.fit(vectors, labels, ["xy", "qz"])
+    assert classifier is not None and classifier.characters is None

@@ -111,8 +111,9 @@ def test_labelled_questions_are_embedded_reused_and_train_the_classifier(tmp_pat
     )
     assert second.embedded_chunks == 1 and second.training_questions == 2
     index = load_index(tmp_path)
-    vectors, labels = index.classifier_examples()
-    assert labels.count("boundary:driving-licence") == 2 and len(vectors) == len(labels)
+    vectors, labels, texts = index.classifier_examples()
+    assert labels.count("boundary:driving-licence") == 2 and len(vectors) == len(labels) == len(texts)
+    assert texts[labels.index("boundary:driving-licence")] == "führerschein umschreiben"
     assert "boundary:driving-licence" in index.classifier.classes
 
 
@@ -124,6 +125,7 @@ def test_classifier_is_trained_with_the_index(tmp_path: Path, embedder):
     build_index(sources, embedder, tmp_path)
     index = load_index(tmp_path)
     assert index.classifier is not None and set(index.classifier.classes) == {"arrival.registration", "kita.costs"}
+    assert index.classifier.characters is not None  # the spelling model learns from the same questions
     probabilities = index.classifier.probabilities(embedder.encode_queries(["anmeldung frist"])[0])
     assert probabilities["arrival.registration"] > probabilities["kita.costs"]
 

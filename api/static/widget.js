@@ -233,6 +233,7 @@
     ui.log.append(typing);
     scrollTo();
     let first = null, note = null;
+    const asked = locale;
     try {
       const res = await fetch(BASE + '/api/v1/chat', {
         method: 'POST',
@@ -242,7 +243,8 @@
       if (!res.ok) throw res.status;
       const d = await res.json();
       if (mine !== S) return; // "new conversation" was pressed meanwhile
-      if (d.locale && d.locale !== locale && tenant.locales.includes(d.locale)) await setLocale(d.locale).catch(() => 0);
+      // The language the answer came in, unless the user picked another one while it was on its way.
+      if (locale === asked && d.locale && d.locale !== locale && tenant.locales.includes(d.locale)) await setLocale(d.locale).catch(() => 0);
       if (d.degraded && !S.degraded) {
         S.degraded = true;
         push({ r: 'n', text: t.degraded });
