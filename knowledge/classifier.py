@@ -150,8 +150,14 @@ class TopicClassifier:
         characters = {}
         if self.characters is not None:
             c = self.characters
-            characters = {"char_vocabulary": c.vocabulary, "char_idf": c.idf, "char_weights": c.weights, "char_bias": c.bias}
-        np.savez(directory / FILE_NAME, classes=np.array(self.classes), weights=self.weights, bias=self.bias, **characters)
+            characters = {
+                "char_vocabulary": c.vocabulary,
+                "char_idf": c.idf,
+                "char_weights": c.weights,
+                "char_bias": c.bias,
+            }
+        arrays = {"classes": np.array(self.classes), "weights": self.weights, "bias": self.bias, **characters}
+        np.savez(directory / FILE_NAME, **arrays)
 
     @classmethod
     def load(cls, directory: Path) -> TopicClassifier | None:
