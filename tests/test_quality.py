@@ -24,12 +24,12 @@ DEVELOPMENT = sorted((ROOT / "eval").glob("dev*.yaml"))
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
-# blind5's first run (round 5): top-1 0.878-0.959 per locale, out-of-scope 0.824, false abstention at most 0.045 (uk).
-NEWEST_FLOORS = {"top1": 0.86, "oos_abstention": 0.80, "false_abstention": 0.055}
-# Out-of-scope abstention per class, all locales together (16-17 questions per class and locale are too few
+# blind6's first run (round 6): top-1 0.902-0.955 per locale, out-of-scope 0.801, false abstention at most 0.041 (bg).
+NEWEST_FLOORS = {"top1": 0.88, "oos_abstention": 0.77, "false_abstention": 0.055}
+# Out-of-scope abstention per class, all locales together (about 22 questions per class and locale are too few
 # for a floor per cell).
-# blind5: far 0.95, local 0.95, everyday 0.93, near 0.34, chatter 0.96.
-NEWEST_CLASS_FLOORS = {"far": 0.92, "local": 0.92, "everyday": 0.88, "near": 0.28, "chatter": 0.92}
+# blind6: far 0.94, local 0.94, everyday 0.90, near 0.27, chatter 0.95.
+NEWEST_CLASS_FLOORS = {"far": 0.90, "local": 0.90, "everyday": 0.86, "near": 0.22, "chatter": 0.90}
 
 
 def _folded(text: str) -> str:
