@@ -25,8 +25,13 @@ def say(stack: Stack, session: str, message: str, locale: str | None = None) -> 
     return data
 
 
+def answers(data: dict) -> list[dict]:
+    """The messages that answer from an entry (with its sources), not asking back or declining."""
+    return [m for m in data["messages"] if m["entry_id"] and m["sources"]]
+
+
 def answer_of(data: dict) -> dict:
-    return next(m for m in data["messages"] if m["entry_id"] and m["sources"])
+    return next(iter(answers(data)))
 
 
 def test_german_question_gets_a_sourced_german_answer(stack):
@@ -206,9 +211,8 @@ def answered(stack: Stack, session: str, question: str, locale: str, subject: st
     """The answer: at once, or after the user picks the subject's entry when the bot asks back (two entries fit
     almost equally, e.g. "foreign degree" between recognition and a school-leaving certificate for adults)."""
     data = say(stack, session, question, locale)
-    direct = [m for m in data["messages"] if m["entry_id"] and m["sources"]]
-    if direct:
-        return direct[0]
+    if answers(data):
+        return answer_of(data)
     offered = [b["payload"] for m in data["messages"] for b in m["buttons"]]
     choices = [payload for payload in offered if f'"entry_id":"{subject}.' in payload]
     assert choices, f"neither answered nor offered a {subject} entry: {data['messages']}"
