@@ -363,6 +363,38 @@ def tune(
         console.print(f"written {PARAMS_FILE}")
 
 
+@app.command("copy-database")
+def copy_database(
+    to: Annotated[str, typer.Option(help="The PostgreSQL URL to copy into (postgresql://user:password@host/db).")],
+    source: Annotated[
+        Path | None, typer.Option("--from", help="The SQLite file to copy from (default: the one `make run` uses).")
+    ] = None,
+) -> None:
+    """Copy feedback, unanswered questions and turn counts from the SQLite file into PostgreSQL."""
+    from knowledge.copy_database import copy_database as copy
+    from knowledge.database import DatabaseError, open_database
+
+    settings = _settings()
+    origin = source or settings.database_path
+    if not origin.is_file():
+        err.print(Text(f"no SQLite file at {origin}"))
+        raise typer.Exit(1)
+    try:
+        from_db, to_db = open_database(origin), open_database(to)
+    except DatabaseError as exc:
+        err.print(Text(str(exc)))
+        raise typer.Exit(1) from None
+    try:
+        for table in copy(from_db, to_db, settings.feedback_retention_days):
+            if table.skipped:
+                console.print(Text(f"{table.table}: not copied, the target table has rows already"))
+            else:
+                console.print(Text(f"{table.table}: {table.rows} rows copied"))
+    finally:
+        from_db.close()
+        to_db.close()
+
+
 @app.command()
 def report(
     limit: Annotated[int, typer.Option(help="Rows per section.")] = 10,

@@ -38,6 +38,9 @@ class Database(Protocol):
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         """Run a statement; the number of rows it changed."""
 
+    def execute_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        """Run a statement once per row, all or none (one transaction)."""
+
     def fetch(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         """Run a query; its rows."""
 
@@ -65,6 +68,16 @@ class SQLiteDatabase:
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         with self._lock:
             return self._db.execute(sql, tuple(params)).rowcount
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(sql, [tuple(row) for row in rows])
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def fetch(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         with self._lock:
@@ -114,6 +127,10 @@ class PostgresDatabase:
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         with self._pool.connection() as connection:
             return connection.execute(self._sql(sql), tuple(params)).rowcount
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        with self._pool.connection() as connection, connection.transaction():
+            connection.cursor().executemany(self._sql(sql), [tuple(row) for row in rows])
 
     def fetch(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         with self._pool.connection() as connection:

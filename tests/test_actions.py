@@ -103,6 +103,33 @@ def test_feedback_is_stored_without_user_identifiers(services, intent, helpful):
     assert stored == [("kita.costs", "de", "demo", int(helpful))]
 
 
+def test_database_writes_stay_off_the_event_loop(services, monkeypatch):
+    """A slow database must not stall the action server's other conversations: feedback and unanswered
+    questions are written from a worker thread, never from the thread that runs the event loop."""
+    writers: dict[str, bool] = {}
+    store = services.feedback
+
+    def recording(method: str):
+        original = getattr(store, method)
+
+        def write(*args, **kwargs):
+            try:
+                asyncio.get_running_loop()
+                writers[method] = True  # called on the loop's thread
+            except RuntimeError:
+                writers[method] = False
+            return original(*args, **kwargs)
+
+        return write
+
+    for method in ("add_feedback", "add_unanswered"):
+        monkeypatch.setattr(store, method, recording(method))
+    slots = {"last_entry_id": "kita.costs", "last_question": "Was kostet die Kita?"}
+    run_action(ActionStoreFeedback(), tracker("/feedback_helpful", intent="feedback_helpful", slots=slots))
+    run_action(ActionAnswerQuestion(), tracker("Wer gewinnt die Fußball-WM?"))
+    assert writers == {"add_feedback": False, "add_unanswered": False}
+
+
 def test_kita_check_outcome_with_the_tenants_local_hint():
     slots = {"child_age_months": 24.0, "place_promised": False}
     (message,), events = run_action(ActionKitaResult(), tracker("/deny", intent="deny", slots=slots))

@@ -87,6 +87,56 @@ def test_placeholders_and_percent_signs_reach_postgresql_as_written(postgres: Po
         database.close()
 
 
+def test_a_deployment_moving_to_postgresql_keeps_its_rows(postgres: Postgres, tmp_path: Path) -> None:
+    """`python -m knowledge copy-database` copies the SQLite file of `make run` into PostgreSQL: every row
+    once, also when run again or after a run that stopped half-way."""
+    from typer.testing import CliRunner
+
+    from knowledge.cli import app
+
+    sqlite_file = tmp_path / "lotse.sqlite3"
+    source = open_database(sqlite_file)
+    feedback, counts = FeedbackStore(source), OutcomeStore(source)
+    feedback.add_feedback("kita.costs", "de", "demo", False, "Was kostet 100% Kita?")
+    feedback.add_feedback("kita.costs", "de", "demo", True, None)
+    feedback.add_unanswered("uk", "demo", "права обміняти", subject="driving-licence")
+    counts.add(TurnCount(DAY, "demo", "de", "web", "kita.costs", "answered", conversations=1))
+    source.close()
+    url = postgres.create_database("moved").url
+    target = open_database(url)
+    try:  # a first run that stopped after copying the feedback
+        FeedbackStore(target).add_feedback("kita.costs", "de", "demo", False, "Was kostet 100% Kita?")
+
+        def copy() -> str:
+            done = CliRunner().invoke(app, ["copy-database", "--from", str(sqlite_file), "--to", url])
+            assert done.exit_code == 0, done.output
+            return done.output
+
+        output = copy()
+        assert "feedback: not copied" in output and "unanswered: 1 rows copied" in output
+        assert "turn_counts: 2 rows copied" in output  # the tenant's row and the sum over all tenants
+        assert "rows copied" not in copy()  # nothing twice
+        moved, moved_counts = FeedbackStore(target), OutcomeStore(target)
+        assert [(r.entry_id, r.unhelpful, r.helpful) for r in moved.unhelpful_entries()] == [("kita.costs", 1, 0)]
+        assert moved.unanswered_subjects() == [("driving-licence", 1)]
+        for tenant in ("demo", None):
+            (total,) = moved_counts.totals(("topic",), DAY, DAY, tenant)
+            assert (total.key, total.turns, total.conversations) == (("kita.costs",), 1, 1)
+    finally:
+        target.close()
+
+
+def test_a_copy_into_a_table_is_all_or_nothing(postgres: Postgres) -> None:
+    database = open_database(postgres.create_database("all_or_nothing").url)
+    try:
+        database.execute("CREATE TABLE t (x INTEGER NOT NULL)")
+        with pytest.raises(Exception, match="null value"):
+            database.execute_many("INSERT INTO t (x) VALUES (?)", [(1,), (2,), (None,)])
+        assert database.fetch("SELECT COUNT(*) FROM t") == [(0,)]
+    finally:
+        database.close()
+
+
 @pytest.mark.parametrize(
     "url, reason",
     [

@@ -5,18 +5,26 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import numpy as np
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import menus, replies
 from bot.actions.common import context, opens_a_whatsapp_session, send
+from bot.context import Context
 from bot.messages import BotMessage
 from knowledge.embedding import QUERY_VECTOR, unpack_query_vector
+from knowledge.search import SearchResult
 
 
 def answered_entry(messages: list[BotMessage]) -> str | None:
     return next((m.get("entry_id") for m in messages if m.get("kind") == "answer"), None)
+
+
+def _answer(c: Context, question: str, vector: np.ndarray | None) -> tuple[SearchResult | None, list[BotMessage]]:
+    result = replies.search(c, question, vector)
+    return result, replies.compose(result, c)
 
 
 class ActionAnswerQuestion(Action):
@@ -30,8 +38,9 @@ class ActionAnswerQuestion(Action):
         vector = None
         if question == text and c.knowledge is not None:  # the vector is of exactly this text
             vector = unpack_query_vector(tracker.latest_message.get(QUERY_VECTOR), c.knowledge.embedder)
-        result = await asyncio.to_thread(replies.search, c, question, vector)
-        messages = replies.compose(result, c)
+        # Searching is CPU work and composing a no-answer records the question in the database: both would
+        # stall every other conversation of this action server if they ran on its event loop.
+        result, messages = await asyncio.to_thread(_answer, c, question, vector)
         send(dispatcher, messages)
         if opens_a_whatsapp_session(tracker):
             send(dispatcher, menus.home(c))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -69,6 +70,8 @@ class ActionStoreFeedback(Action):
         helpful = (tracker.latest_message.get("intent") or {}).get("name") == "feedback_helpful"
         entry_id = tracker.get_slot("last_entry_id")
         if entry_id and c.feedback is not None:
-            c.feedback.add_feedback(entry_id, c.locale, c.tenant_id, helpful, tracker.get_slot("last_question"))
+            await asyncio.to_thread(  # a database write: off the event loop
+                c.feedback.add_feedback, entry_id, c.locale, c.tenant_id, helpful, tracker.get_slot("last_question")
+            )
         send(dispatcher, replies.feedback_thanks(c, helpful))
         return [SlotSet("last_entry_id", None)]
