@@ -372,16 +372,18 @@ def copy_database(
 ) -> None:
     """Copy feedback, unanswered questions and turn counts from the SQLite file into PostgreSQL."""
     from knowledge.copy_database import copy_database as copy
-    from knowledge.database import DatabaseError, open_database
+    from knowledge.database import DatabaseError, open_database, redact
 
     settings = _settings()
     origin = source or settings.database_path
     if not origin.is_file():
         err.print(Text(f"no SQLite file at {origin}"))
         raise typer.Exit(1)
+    from_db = open_database(origin)
     try:
-        from_db, to_db = open_database(origin), open_database(to)
+        to_db = open_database(to)
     except DatabaseError as exc:
+        from_db.close()
         err.print(Text(str(exc)))
         raise typer.Exit(1) from None
     try:
@@ -390,6 +392,9 @@ def copy_database(
                 console.print(Text(f"{table.table}: not copied, the target table has rows already"))
             else:
                 console.print(Text(f"{table.table}: {table.rows} rows copied"))
+    except Exception as exc:  # noqa: BLE001  (a lost connection, a full disk: say so, and that a rerun resumes)
+        err.print(Text(f"copy stopped: {redact(str(exc))}. Tables copied so far stay; run again to copy the rest."))
+        raise typer.Exit(1) from None
     finally:
         from_db.close()
         to_db.close()

@@ -126,6 +126,33 @@ def test_a_deployment_moving_to_postgresql_keeps_its_rows(postgres: Postgres, tm
         target.close()
 
 
+def test_a_copy_that_fails_half_way_says_so_and_keeps_what_it_copied(postgres: Postgres, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from knowledge.cli import app
+
+    sqlite_file = tmp_path / "lotse.sqlite3"
+    source = open_database(sqlite_file)
+    store = FeedbackStore(source)
+    store.add_feedback("kita.costs", "de", "demo", True, None)
+    store.add_unanswered("de", "demo", "Wo ist das Theater?")
+    source.close()
+    url = postgres.create_database("half_way").url
+    target = open_database(url)
+    try:  # a table someone made by hand, with a column the copy cannot fill
+        target.execute(
+            "CREATE TABLE unanswered (created_at TEXT, locale TEXT, tenant TEXT, question TEXT, "
+            "normalized TEXT, subject TEXT, reviewer TEXT NOT NULL)"
+        )
+        done = CliRunner().invoke(app, ["copy-database", "--from", str(sqlite_file), "--to", url])
+        assert done.exit_code == 1 and "copy stopped" in done.output and "run again" in done.output
+        assert done.exception is None or isinstance(done.exception, SystemExit)  # a message, not a traceback
+        assert target.fetch("SELECT COUNT(*) FROM feedback") == [(1,)]
+        assert target.fetch("SELECT COUNT(*) FROM unanswered") == [(0,)]
+    finally:
+        target.close()
+
+
 def test_a_copy_into_a_table_is_all_or_nothing(postgres: Postgres) -> None:
     database = open_database(postgres.create_database("all_or_nothing").url)
     try:
