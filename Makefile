@@ -94,6 +94,7 @@ bench: setup $(MO_FILES) index $(RASA_MODEL) ## Speed, memory and load benchmark
 	$(APP_PY) -m bench.search_http
 	$(APP_PY) -m bench.index_build
 	$(APP_PY) -m bench.chat_turn
+	$(APP_PY) -m bench.chat_parts
 	$(APP_PY) -m bench.load
 	$(APP_PY) -m bench.growth --sizes 100000
 
