@@ -371,6 +371,8 @@ def copy_database(
     ] = None,
 ) -> None:
     """Copy feedback, unanswered questions and turn counts from the SQLite file into PostgreSQL."""
+    import sqlite3
+
     from knowledge.copy_database import copy_database as copy
     from knowledge.database import DatabaseError, open_database, redact
 
@@ -379,7 +381,12 @@ def copy_database(
     if not origin.is_file():
         err.print(Text(f"no SQLite file at {origin}"))
         raise typer.Exit(1)
-    from_db = open_database(origin)
+    try:
+        from_db = open_database(origin)
+        from_db.fetch("SELECT 1 FROM sqlite_master LIMIT 1")  # an SQLite file, not just any file
+    except sqlite3.Error as exc:
+        err.print(Text(f"{origin} is not an SQLite database Lotse wrote: {exc}"))
+        raise typer.Exit(1) from None
     try:
         to_db = open_database(to)
     except DatabaseError as exc:

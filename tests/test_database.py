@@ -145,12 +145,27 @@ def test_a_copy_that_fails_half_way_says_so_and_keeps_what_it_copied(postgres: P
             "normalized TEXT, subject TEXT, reviewer TEXT NOT NULL)"
         )
         done = CliRunner().invoke(app, ["copy-database", "--from", str(sqlite_file), "--to", url])
-        assert done.exit_code == 1 and "copy stopped" in done.output and "run again" in done.output
+        message = " ".join(done.output.split())  # the console wraps long lines
+        assert done.exit_code == 1 and "copy stopped" in message and "run again" in message
         assert done.exception is None or isinstance(done.exception, SystemExit)  # a message, not a traceback
         assert target.fetch("SELECT COUNT(*) FROM feedback") == [(1,)]
         assert target.fetch("SELECT COUNT(*) FROM unanswered") == [(0,)]
     finally:
         target.close()
+
+
+def test_copying_from_a_file_that_is_not_sqlite_is_one_clear_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from knowledge.cli import app
+
+    not_sqlite = tmp_path / "feedback.csv"
+    not_sqlite.write_text("entry_id,helpful\nkita.costs,1\n")
+    url = f"postgresql://lotse@127.0.0.1:{free_port()}/lotse"  # never reached
+    done = CliRunner().invoke(app, ["copy-database", "--from", str(not_sqlite), "--to", url])
+    message = " ".join(done.output.split())  # the console wraps long lines
+    assert done.exit_code == 1 and "is not an SQLite database" in message
+    assert isinstance(done.exception, SystemExit)  # a message, not a traceback
 
 
 def test_a_copy_into_a_table_is_all_or_nothing(postgres: Postgres) -> None:
