@@ -382,8 +382,7 @@ def copy_database(
         err.print(Text(f"no SQLite file at {origin}"))
         raise typer.Exit(1)
     try:
-        from_db = open_database(origin)
-        from_db.fetch("SELECT 1 FROM sqlite_master LIMIT 1")  # an SQLite file, not just any file
+        from_db = open_database(origin)  # SQLite refuses a file that is not a database here
     except sqlite3.Error as exc:
         err.print(Text(f"{origin} is not an SQLite database Lotse wrote: {exc}"))
         raise typer.Exit(1) from None

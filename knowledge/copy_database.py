@@ -15,22 +15,7 @@ from knowledge.database import Database
 from knowledge.feedback import FeedbackStore
 from knowledge.outcomes import OutcomeStore
 
-# The columns each store writes (the auto-numbered ``id`` is the target's to give).
-TABLES: dict[str, tuple[str, ...]] = {
-    "feedback": ("created_at", "entry_id", "locale", "tenant", "helpful", "question"),
-    "unanswered": ("created_at", "locale", "tenant", "question", "normalized", "subject"),
-    "turn_counts": (
-        "day",
-        "tenant",
-        "locale",
-        "channel",
-        "topic",
-        "outcome",
-        "turns",
-        "conversations",
-        "fallbacks",
-    ),
-}
+TABLES = ("feedback", "unanswered", "turn_counts")  # the stores' tables; their columns come from the stores' schema
 
 
 @dataclass(frozen=True)
@@ -48,12 +33,14 @@ def copy_database(source: Database, target: Database, retention_days: int = 180)
     for database in (source, target):  # create missing tables, and bring an older SQLite file up to date
         FeedbackStore(database, retention_days)
         OutcomeStore(database)
-    return [_copy_table(source, target, table, columns) for table, columns in TABLES.items()]
+    return [_copy_table(source, target, table) for table in TABLES]
 
 
-def _copy_table(source: Database, target: Database, table: str, columns: tuple[str, ...]) -> TableCopy:
+def _copy_table(source: Database, target: Database, table: str) -> TableCopy:
     if target.fetch(f"SELECT 1 FROM {table} LIMIT 1"):  # only names from TABLES reach the SQL
         return TableCopy(table, 0, skipped=True)
+    # Every column the store created, except the auto-numbered ``id``, which is the target's to give.
+    columns = sorted(source.columns(table) - {"id"})
     names = ", ".join(columns)
     rows = source.fetch(f"SELECT {names} FROM {table}")
     insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
