@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -344,7 +345,8 @@ def tune(
     service = _service()
     items = [item for path in questions for item in evaluation.load_questions(path)]
     params, m, cv = evaluation.tune(service.searcher, items, service.catalogue)
-    console.print(params)
+    shown = {k: v for k, v in asdict(params).items() if k != "abstention_curves"}  # the curves: in the file
+    console.print(shown)
     summary = (
         f"dev: top-1 {m.top1:.3f}; abstention (5-fold cross-validated, {int(cv['signals'])} questions) on out-of-scope "
         f"{cv['oos_abstention']:.3f} (development sets' own out-of-scope questions {cv['dev_oos_abstention']:.3f}), "

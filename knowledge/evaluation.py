@@ -18,7 +18,7 @@ import yaml
 
 from knowledge.classifier import TopicClassifier
 from knowledge.models import Catalogue
-from knowledge.search import Evidence, Searcher, SearchParams
+from knowledge.search import Curve, Evidence, Searcher, SearchParams
 
 OUT_OF_SCOPE_CLASSES = ("far", "local", "everyday", "near", "chatter")
 
@@ -175,6 +175,8 @@ def confusions(outcomes: list[Outcome]) -> Counter[tuple[str, str]]:
 # -- tuning ---------------------------------------------------------------------------------------------------
 
 CROSS_FIT_FOLDS = 3
+CURVE_KNOTS = 5  # per signal; 8 knots measured no better
+CURVE_POINTS = 33  # where each signal's effect is tabulated
 
 
 def tune(
@@ -192,13 +194,17 @@ def tune(
        questions, in scope and out of scope, and every labelled question of the index (topic questions in
        scope; boundaries, far, local, everyday, near and chatter out of scope) scored by a classifier trained
        without its fold.
-    3. Fit a logistic model on those signals; choose the threshold on cross-validated predictions so that no
-       locale abstains on more than ``max_false_abstention`` of its in-scope development questions (2 % keeps
-       a margin to the 3 % goal), and the relevance floor as the ``floor_quantile`` of the best cosine of
-       in-scope development questions.
+    3. Fit an additive logistic model on those signals (each signal through a cubic spline, so its effect may
+       bend; against a straight logistic model, leaving out one development set at a time: 0.858 vs 0.831
+       out-of-scope abstention at the same false abstention); choose the threshold on cross-validated
+       predictions so that no locale abstains on more than ``max_false_abstention`` of its in-scope
+       development questions (2 % keeps a margin to the 3 % goal), and the relevance floor as the
+       ``floor_quantile`` of the best cosine of in-scope development questions.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import SplineTransformer
 
     inside = [q for q in questions if q.topic]
     outside = [q for q in questions if not q.topic]
@@ -223,11 +229,12 @@ def tune(
     is_dev = np.array([True] * len(dev_features) + [False] * (len(outside_features) + len(fold_features)))
     locales = np.array([q.locale for q in inside] + [q.locale for q in outside] + fold_locales)
 
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
-    scaled = (x - mean) / std
-    model = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced")
+    model = make_pipeline(
+        SplineTransformer(n_knots=CURVE_KNOTS, degree=3),
+        LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced"),
+    )
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    held_out = cross_val_predict(model, scaled, y, cv=folds, method="predict_proba")[:, 1]
+    held_out = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
     threshold = _threshold_per_locale(held_out[is_dev], locales[is_dev], max_false_abstention)
     floor = float(min(np.quantile(dense_tops[locales[is_dev] == code], floor_quantile) for code in set(locales)))
     answered = (held_out >= threshold) & (x[:, 0] >= floor)
@@ -242,18 +249,34 @@ def tune(
         ),
         "signals": float(len(y)),
     }
-    model.fit(scaled, y)
-    weights = model.coef_[0] / std  # fold the scaling into the weights: the search needs no scaler
-    bias = float(model.intercept_[0] - np.sum(model.coef_[0] * mean / std))
+    model.fit(x, y)
+    curves, bias = _additive_curves(model, x)
     tuned = replace(
         best_params,
-        abstention_weights=tuple(round(float(w), 6) for w in weights),
+        abstention_curves=curves,
         abstention_bias=bias,
         answer_threshold=round(threshold, 4),
         relevance_floor=round(floor - 1e-4, 4),
         fitted_on=searcher.index.manifest.training,
     )
     return tuned, metrics(run(searcher, inside, catalogue, params=tuned, evidence=evidence)), cv
+
+
+def _additive_curves(model, x: np.ndarray) -> tuple[tuple[Curve, ...], float]:
+    """Each signal's effect on the log-odds, tabulated on a grid over its observed range (constant beyond it,
+    as the spline's own extrapolation), and the intercept: the search reads them by linear interpolation."""
+    spline, logistic = model[0], model[-1]
+    grid = np.linspace(x.min(axis=0), x.max(axis=0), CURVE_POINTS)
+    basis = spline.transform(grid)
+    width = basis.shape[1] // x.shape[1]
+    coefficients = logistic.coef_[0]
+    curves = []
+    for j in range(x.shape[1]):
+        columns = slice(j * width, (j + 1) * width)
+        effect = basis[:, columns] @ coefficients[columns]
+        at = grid[:, j] if grid[-1, j] > grid[0, j] else np.array([grid[0, j], grid[0, j] + 1.0])
+        curves.append((tuple(round(float(v), 5) for v in at), tuple(round(float(v), 5) for v in effect[: len(at)])))
+    return tuple(curves), float(logistic.intercept_[0])
 
 
 def _cross_fitted_signals(searcher: Searcher, params: SearchParams) -> tuple[list[tuple], list[bool], list[str]]:

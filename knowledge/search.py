@@ -5,14 +5,15 @@ The score of an entry is ``(1 - w) * dense + w * lexical`` where
   (optionally a penalty for other locales), mapped linearly from [dense_floor, dense_ceiling] to [0, 1], with
   the probability the topic classifier (``knowledge.classifier``) gives the entry;
 - lexical is the entry's BM25 score in the user's locale, squashed to [0, 1) by ``s / (s + lexical_half)``.
-Whether the best entry really answers the question is a separate, calibrated decision: a logistic model over
-a few generic signals (``FEATURES``: best dense and lexical scores, their margins over the runner-up, whether
-dense and lexical search agree, the fused score, how much of the question the entry covers, how sure the
-classifier is, and how likely it finds "none of the topics") gives the probability that the question is in
-scope; below ``answer_threshold`` Lotse abstains. Independently, a question whose nearest entry text is less
-similar than ``relevance_floor`` is never answered. The ranking parameters,
-the model and the threshold are tuned on the development sets (``make tune``) and stored in
-``knowledge/search.yaml``.
+Whether the best entry really answers the question is a separate, calibrated decision: an additive
+logistic model over a few generic signals (``FEATURES``: best dense and lexical scores, their margins over the
+runner-up, whether dense and lexical search agree, the fused score, how much of the question the entry covers,
+how sure the classifier is, and how likely it finds "none of the topics") gives the probability that the
+question is in scope; below ``answer_threshold`` Lotse abstains. Each signal adds its own effect, a curve
+stored as points and read by linear interpolation, so a signal may matter in one range and not in another (a
+cosine of 0.80 against 0.85 says more than 0.95 against 0.99). Independently, a question whose nearest entry
+text is less similar than ``relevance_floor`` is never answered. The ranking parameters, the model and the
+threshold are tuned on the development sets (``make tune``) and stored in ``knowledge/search.yaml``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from knowledge.models import Entry
 from knowledge.tenants import Tenant
 
 FALLBACK_LOCALES = ("de", "en")
+Curve = tuple[tuple[float, ...], tuple[float, ...]]  # increasing signal values, and the effect at each
+FLAT: Curve = ((0.0, 1.0), (0.0, 0.0))
 PARAMS_FILE = Path(__file__).with_name("search.yaml")
 
 
@@ -45,7 +48,8 @@ class SearchParams:
     classifier_weight: float = 0.5  # share of the topic classifier in the dense part
     cross_locale_penalty: float = 0.0
     answer_threshold: float = 0.5  # probability of being in scope below which Lotse abstains
-    abstention_weights: tuple[float, ...] = (0.0,) * 5 + (12.0,) + (0.0,) * 4  # one per FEATURES
+    # One curve per FEATURES: (signal values, effect on the log-odds at each of them), interpolated linearly.
+    abstention_curves: tuple[Curve, ...] = (FLAT,) * 5 + (((0.0, 1.0), (0.0, 12.0)),) + (FLAT,) * 4
     abstention_bias: float = -6.0
     relevance_floor: float = 0.0  # cosine below which no entry can fit, whatever the other signals say
     ambiguity_margin: float = 0.02
@@ -62,18 +66,31 @@ class SearchParams:
         data = yaml.safe_load(path.read_text()) or {}
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.get("params", data).items() if k in known}
-        weights = values.get("abstention_weights")
-        if isinstance(weights, dict):  # named: {feature: weight}; a feature the file lacks weighs nothing
-            values["abstention_weights"] = tuple(float(weights.get(name, 0.0)) for name in FEATURES)
-        elif weights is not None:
-            values["abstention_weights"] = tuple(float(w) for w in weights)
+        curves = values.get("abstention_curves")
+        if curves is not None:  # {feature: {at: [...], effect: [...]}}; a feature the file lacks has no effect
+            values["abstention_curves"] = tuple(_curve(curves.get(name)) for name in FEATURES)
         return cls(**values)
 
     def save(self, path: Path, comment: str = "") -> None:
         header = "".join(f"# {line}\n" for line in comment.splitlines())
         data = asdict(self)
-        data["abstention_weights"] = {n: round(float(w), 6) for n, w in zip(FEATURES, self.abstention_weights)}
-        path.write_text(header + yaml.safe_dump({"params": data}, sort_keys=False, allow_unicode=True))
+        data["abstention_curves"] = {
+            name: {"at": list(at), "effect": list(effect)}
+            for name, (at, effect) in zip(FEATURES, self.abstention_curves, strict=True)
+        }
+        dumped = yaml.safe_dump(
+            {"params": data}, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120
+        )  # lists of numbers on one line each
+        path.write_text(header + dumped)
+
+
+def _curve(stored: dict | None) -> Curve:
+    if not stored:
+        return FLAT
+    at, effect = tuple(float(v) for v in stored["at"]), tuple(float(v) for v in stored["effect"])
+    if len(at) != len(effect) or len(at) < 2 or any(b < a for a, b in zip(at, at[1:])):
+        raise ValueError(f"an abstention curve needs as many effects as increasing points: {stored}")
+    return at, effect
 
 
 # Signals for the answer/abstain decision; none depends on a topic or a language. None rewards distance from a
@@ -94,7 +111,9 @@ FEATURES = (
 
 
 def in_scope_probability(features: tuple[float, ...], params: SearchParams) -> float:
-    z = params.abstention_bias + sum(w * x for w, x in zip(params.abstention_weights, features))
+    z = params.abstention_bias + sum(
+        float(np.interp(x, at, effect)) for x, (at, effect) in zip(features, params.abstention_curves)
+    )
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 

@@ -80,3 +80,50 @@ def test_intent_accuracy_per_locale():
     assert not low, f"intent accuracy below {MIN_INTENT_ACCURACY}: {low}"
     assert set(scores) >= {"de", "en", "ar", "uk", "ru", "tr", "fa", "ro", "bg"}
     assert all(re.fullmatch(r"[a-z]{2}|all", k) for k in scores)
+
+
+RESPONSE_CHECK = """
+import jsonschema
+from jsonschema.exceptions import SchemaError, ValidationError
+import bot.components  # what loading the model imports: installs the schema cache
+from bot.components import validate_once
+from rasa.core.actions.action import RemoteAction
+
+assert jsonschema.validate is validate_once.validate
+action = RemoteAction("action_answer_question", None)
+schema = action.action_response_format_spec()
+good = {"events": [{"event": "slot", "name": "locale", "value": "de"}], "responses": [{"text": "Hallo"}]}
+bad = [{"events": "none"}, {"events": [{"name": "no event key"}]}, {"events": [{"event": "no such event"}]}, []]
+for _ in range(3):  # the second and third time come from the cache
+    assert action._validate_action_result(good)
+    for response in bad:
+        try:
+            action._validate_action_result(response)
+        except ValidationError as error:
+            expected = jsonschema.exceptions.best_match(
+                jsonschema.validators.validator_for(schema)(schema).iter_errors(response)
+            )
+            assert error.message.startswith(expected.message), (error.message, expected.message)
+            assert "Failed to validate Action server response" in error.message
+        else:
+            raise AssertionError(f"accepted {response}")
+try:
+    jsonschema.validate({}, {"type": "no such type"})
+except SchemaError:
+    pass
+else:
+    raise AssertionError("an invalid schema passed")
+print("ok")
+"""
+
+
+def test_action_responses_are_still_validated_with_the_schema_checked_once():
+    result = subprocess.run(
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", RESPONSE_CHECK],
+        cwd=ROOT,
+        env=_rasa_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]

