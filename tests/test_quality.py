@@ -24,12 +24,12 @@ DEVELOPMENT = sorted((ROOT / "eval").glob("dev*.yaml"))
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
-# blind7's first run (round 7): top-1 0.907-0.972 per locale, out-of-scope 0.818, false abstention at most 0.049 (uk).
-NEWEST_FLOORS = {"top1": 0.88, "oos_abstention": 0.79, "false_abstention": 0.065}
+# blind8's first run (round 8): top-1 0.907-0.967 per locale, out-of-scope 0.827, false abstention at most 0.033 (ar).
+NEWEST_FLOORS = {"top1": 0.88, "oos_abstention": 0.80, "false_abstention": 0.055}
 # Out-of-scope abstention per class, all locales together (about 22 questions per class and locale are too few
 # for a floor per cell).
-# blind7: far 0.97, local 0.95, everyday 0.94, near 0.28, chatter 0.96.
-NEWEST_CLASS_FLOORS = {"far": 0.92, "local": 0.91, "everyday": 0.90, "near": 0.22, "chatter": 0.92}
+# blind8: far 0.95, local 0.95, everyday 0.94, near 0.31, chatter 0.98.
+NEWEST_CLASS_FLOORS = {"far": 0.92, "local": 0.92, "everyday": 0.90, "near": 0.25, "chatter": 0.94}
 
 
 def _folded(text: str) -> str:
