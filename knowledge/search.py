@@ -10,10 +10,11 @@ logistic model over a few generic signals (``FEATURES``: best dense and lexical 
 runner-up, whether dense and lexical search agree, the fused score, how much of the question the entry covers,
 how sure the classifier is, and how likely it finds "none of the topics") gives the probability that the
 question is in scope; below ``answer_threshold`` Lotse abstains. Each signal adds its own effect, a curve
-stored as points and read by linear interpolation, so a signal may matter in one range and not in another (a
-cosine of 0.80 against 0.85 says more than 0.95 against 0.99). Independently, a question whose nearest entry
-text is less similar than ``relevance_floor`` is never answered. The ranking parameters, the model and the
-threshold are tuned on the development sets (``make tune``) and stored in ``knowledge/search.yaml``.
+stored as points and read by linear interpolation, so a signal may matter in one range and not in another
+(the best cosine, for one, counts against answering up to about 0.87 and for it above). Independently, a
+question whose nearest entry text is less similar than ``relevance_floor`` is never answered. The ranking
+parameters, the model and the threshold are tuned on the development sets (``make tune``) and stored in
+``knowledge/search.yaml``.
 """
 
 from __future__ import annotations
