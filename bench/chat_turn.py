@@ -9,12 +9,11 @@ one (a new session every 10 turns), and prints latency percentiles and each proc
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
-from bench.common import percentiles, rss_mb
+from bench.common import percentiles, rss_mb, timed_chat_turn
 from knowledge.evaluation import load_questions
 from tests.stack import start_stack
 
@@ -29,14 +28,7 @@ def main() -> None:
             with httpx.Client(base_url=stack.api_url, timeout=30) as client:
                 for q in questions[:20]:
                     client.post("/api/v1/chat", json={"session_id": "warmup", "message": q.q, "locale": q.locale})
-                samples = []
-                for i, q in enumerate(questions):
-                    started = time.perf_counter()
-                    response = client.post(
-                        "/api/v1/chat", json={"session_id": f"bench-{i // 10}", "message": q.q, "locale": q.locale}
-                    )
-                    samples.append((time.perf_counter() - started) * 1000)
-                    assert response.status_code == 200 and not response.json()["degraded"], response.text
+                samples = [timed_chat_turn(client, f"bench-{i // 10}", q) for i, q in enumerate(questions)]
             print(f"chat turn (warm, loopback): {percentiles(samples)}")
             for name, process in stack.processes.items():
                 print(f"resident memory {name:8s} {rss_mb(process.pid):6.0f} MB")

@@ -1,11 +1,26 @@
-"""Helpers for the benchmark scripts: percentiles and resident memory."""
+"""Helpers for the benchmark scripts: a timed chat turn, percentiles and resident memory."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
+import httpx
 import numpy as np
+
+from knowledge.evaluation import Question
+
+
+def timed_chat_turn(client: httpx.Client, session_id: str, question: Question) -> float:
+    """One chat turn on the API (``client`` has the API's base URL), in milliseconds. Anything but a full
+    answer (an error, or the knowledge-only path because Rasa failed) stops the benchmark."""
+    body = {"session_id": session_id, "message": question.q, "locale": question.locale}
+    started = time.perf_counter()
+    response = client.post("/api/v1/chat", json=body)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200 and not response.json()["degraded"], response.text
+    return elapsed
 
 
 def percentiles(samples_ms: list[float]) -> str:

@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from bench.common import percentiles
+from bench.common import percentiles, timed_chat_turn
 from knowledge.evaluation import load_questions
 from tests.stack import Stack, start_stack
 
@@ -41,11 +40,7 @@ def compare(setting: str, variants: dict[str, str], turns: int, check: Callable[
             samples: dict[str, list[float]] = {name: [] for name in stacks}
             for i, q in enumerate([*questions[:WARM_UP], *questions]):
                 for name, client in clients.items():
-                    body = {"session_id": f"bench-{i // 10}", "message": q.q, "locale": q.locale}
-                    started = time.perf_counter()
-                    response = client.post("/api/v1/chat", json=body)
-                    elapsed = (time.perf_counter() - started) * 1000
-                    assert response.status_code == 200 and not response.json()["degraded"], response.text
+                    elapsed = timed_chat_turn(client, f"bench-{i // 10}", q)
                     if i >= WARM_UP:
                         samples[name].append(elapsed)
             width = max(map(len, variants))
