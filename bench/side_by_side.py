@@ -38,10 +38,11 @@ def compare(setting: str, variants: dict[str, str], turns: int, check: Callable[
                 stacks[name] = start_stack(Path(tmp) / str(n))
             clients = {name: httpx.Client(base_url=s.api_url, timeout=30) for name, s in stacks.items()}
             samples: dict[str, list[float]] = {name: [] for name in stacks}
-            for i, q in enumerate([*questions[:WARM_UP], *questions]):
+            warm_up = questions[:WARM_UP]
+            for i, q in enumerate([*warm_up, *questions]):
                 for name, client in clients.items():
                     elapsed = timed_chat_turn(client, f"bench-{i // 10}", q)
-                    if i >= WARM_UP:
+                    if i >= len(warm_up):  # fewer turns than WARM_UP: warm up with all of them
                         samples[name].append(elapsed)
             width = max(map(len, variants))
             for name, values in samples.items():
