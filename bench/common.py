@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from knowledge.evaluation import Question
+from knowledge.question_sets import Question
 
 
 def timed_chat_turn(client: httpx.Client, session_id: str, question: Question) -> float:

@@ -20,8 +20,8 @@ import numpy as np
 
 from bench.common import percentiles, rss_mb
 from knowledge.config import KnowledgeSettings
-from knowledge.evaluation import load_questions
 from knowledge.index import APPROXIMATE_ABOVE, HNSW_EF_SEARCH, HNSW_M, ef_search_for, make_faiss_index
+from knowledge.question_sets import load_questions
 from knowledge.service import KnowledgeService
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.common import percentiles, rss_mb
 from knowledge.config import KnowledgeSettings
-from knowledge.evaluation import load_questions
+from knowledge.question_sets import load_questions
 from knowledge.service import KnowledgeService
 
 ROOT = Path(__file__).resolve().parent.parent

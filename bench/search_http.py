@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import percentiles
-from knowledge.evaluation import load_questions
+from knowledge.question_sets import load_questions
 from tests.stack import start_stack
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import percentiles, timed_chat_turn
-from knowledge.evaluation import load_questions
+from knowledge.question_sets import load_questions
 from tests.stack import Stack, start_stack
 
 ROOT = Path(__file__).resolve().parent.parent

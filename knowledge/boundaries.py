@@ -8,6 +8,7 @@ Two kinds of file, both ``<locale>.yaml`` with ``topics: {label: [questions]}``:
   ``general-local``, ``general-everyday``, ``general-near`` and ``general-chatter`` teach the classifier what
   "none of the topics" looks like, far from the catalogue as well as next to it. Like the ``out_of_scope``
   intent of a Rasa FAQ bot. When an entry is written for a subject, remove the subject.
+The older development sets join them as a third source (``knowledge.question_sets``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,11 @@ class LabelledQuestion:
     locale: str
     label: str  # a catalogue topic id, or CLASS_PREFIX + a boundary subject
     text: str
+    origin: str = ""  # the development set it comes from (``knowledge.question_sets``); "" for a knowledge file
+
+    @property
+    def written_blind(self) -> bool:
+        return bool(self.origin)
 
     @property
     def subject(self) -> str | None:
@@ -87,6 +93,14 @@ def load_topic_questions(directory: Path, topics: set[str]) -> tuple[TrainingSet
     return _load(directory, TopicQuestionsFile, "", known=topics)
 
 
+def content_hash(paths: list[Path]) -> str:
+    """A hash over the files' names and bytes, so that an index build notices any change."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def combine(*sets: TrainingSet) -> TrainingSet:
     digest = hashlib.sha256("".join(s.content_hash for s in sets).encode()).hexdigest()
     questions = [q for s in sets for q in s.questions]
@@ -99,7 +113,7 @@ def _load(
     """Read every ``<locale>.yaml``; a broken file is reported and left out, never served half-read."""
     questions: list[LabelledQuestion] = []
     problems: list[Problem] = []
-    digest = hashlib.sha256()
+    read: list[Path] = []
     for path in sorted(directory.glob("*.yaml")):
         shown = f"{directory.name}/{path.name}"
         data, found = read_yaml_model(path, shown, model)
@@ -121,5 +135,5 @@ def _load(
                     continue
                 seen.add(text.casefold())
                 questions.append(LabelledQuestion(data.locale, prefix + label, text))
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return TrainingSet(questions, digest.hexdigest() if questions else ""), problems
+        read.append(path)
+    return TrainingSet(questions, content_hash(read) if questions else ""), problems

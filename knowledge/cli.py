@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from knowledge.config import KnowledgeSettings
+from knowledge.question_sets import directory_beside, learned_sets, load_questions, tuning_set
 from knowledge.validation import Report, validate_dir
 
 app = typer.Typer(
@@ -58,9 +59,10 @@ def validate(
     if coverage:
         console.print(_coverage_table(report))
     missing = report.missing()
+    blind = sum(q.written_blind for q in report.training.questions)
     console.print(
         f"{len(report.files)} files, {len(report.entries)} servable entries, "
-        f"{len(report.training.questions)} labelled questions (topic questions and boundaries), "
+        f"{len(report.training.questions)} labelled questions ({blind} of them from development sets), "
         f"[red]{len(report.errors)} errors[/red], [yellow]{len(report.warnings)} warnings[/yellow], "
         f"{len(missing)} topic/locale pairs missing"
     )
@@ -242,7 +244,7 @@ def evaluate(
 
     service = _service()
     searcher = service.searcher
-    items = evaluation.load_questions(questions)
+    items = load_questions(questions)
     vectors = searcher.embedder.encode_queries([q.q for q in items])
     outcomes = evaluation.run(searcher, items, service.catalogue, vectors)
     table = evaluation.by_locale(outcomes)
@@ -329,29 +331,39 @@ def _class_table(by_class: dict[str, dict[str, tuple[int, float]]]) -> Table:
 @app.command()
 def tune(
     questions: Annotated[
-        list[Path] | None, typer.Option("--set", help="Development question file (repeat for several).")
+        list[Path] | None,
+        typer.Option("--set", help="Development question file (repeat for several). [default: the newest]"),
     ] = None,
     write: Annotated[bool, typer.Option(help="Write knowledge/search.yaml.")] = True,
 ) -> None:
-    """Tune fusion weights and the abstention threshold on the development sets (never on a test set)."""
+    """Tune fusion weights and the abstention threshold on the newest development set (never on a blind set,
+    nor on a set the classifier learned from)."""
     from knowledge import evaluation
     from knowledge.search import PARAMS_FILE
 
-    questions = questions or [Path("eval/dev.yaml")]
+    development_dir = directory_beside(_settings().knowledge_dir)
+    newest = tuning_set(development_dir)
+    questions = questions or ([newest] if newest else [])
     held_out = [path for path in questions if path.name.startswith(("test", "blind"))]
     if held_out:
         err.print(f"[red]{held_out[0]} is a held-out test set: tune on development sets only.[/red]")
         raise typer.Exit(2)
+    learned = {path.resolve() for path in learned_sets(development_dir)}
+    taught = [path for path in questions if path.resolve() in learned]
+    if taught or not questions:
+        shown = taught[0] if taught else "no development set"
+        err.print(f"[red]{shown}: the classifier learns from it; tune on the newest development set ({newest}).[/red]")
+        raise typer.Exit(2)
     service = _service()
-    items = [item for path in questions for item in evaluation.load_questions(path)]
+    items = [item for path in questions for item in load_questions(path)]
     params, m, cv = evaluation.tune(service.searcher, items, service.catalogue)
     shown = {k: v for k, v in asdict(params).items() if k != "abstention_curves"}  # the curves: in the file
     console.print(shown)
     summary = (
         f"dev: top-1 {m.top1:.3f}; abstention (5-fold cross-validated, {int(cv['signals'])} questions) on out-of-scope "
-        f"{cv['oos_abstention']:.3f} (development sets' own out-of-scope questions {cv['dev_oos_abstention']:.3f}), "
-        f"false abstention {cv['false_abstention']:.3f} "
-        f"(at most {cv['worst_locale_false_abstention']:.3f} in one locale)"
+        f"{cv['oos_abstention']:.3f} (written blind {cv['blind_oos_abstention']:.3f}, the tuning set's own "
+        f"{cv['dev_oos_abstention']:.3f}), false abstention on in-scope questions written blind "
+        f"{cv['false_abstention']:.3f} (at most {cv['worst_locale_false_abstention']:.3f} in one locale)"
     )
     console.print(summary)
     if write:

@@ -188,8 +188,11 @@ def _read_previous(index_dir: Path, model_id: str) -> _Previous:
 def _read_training(build: Path) -> tuple[list[LabelledQuestion], np.ndarray]:
     if not (build / "training.json").exists():
         return [], np.zeros((0, 1), np.float32)
-    questions = [LabelledQuestion(**q) for q in json.loads((build / "training.json").read_text(encoding="utf-8"))]
-    return questions, np.load(build / "training_vectors.npy")
+    known = {f.name for f in fields(LabelledQuestion)}
+    stored = json.loads((build / "training.json").read_text(encoding="utf-8"))
+    questions = [LabelledQuestion(**{k: v for k, v in q.items() if k in known}) for q in stored]
+    # Mapped, not read: only tuning and the next build use these vectors, so a serving process need not hold them.
+    return questions, np.load(build / "training_vectors.npy", mmap_mode="r")
 
 
 def classifier_examples(

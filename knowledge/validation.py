@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from knowledge import readability
+from knowledge import question_sets, readability
 from knowledge.boundaries import EMPTY, TrainingSet, combine, load_boundaries, load_topic_questions
 from knowledge.loader import LoadedFile, load_all, load_catalogue
 from knowledge.models import Catalogue, Entry
@@ -222,13 +222,17 @@ def validate(
     return Report(entries=served, problems=problems, coverage=table, tenants=tenants, files=files)
 
 
-def validate_dir(knowledge_dir: Path, today: date | None = None) -> Report:
-    """Load and check ``knowledge/`` (entries, catalogue, tenants, boundaries)."""
+def validate_dir(knowledge_dir: Path, today: date | None = None, development_dir: Path | None = None) -> Report:
+    """Load and check ``knowledge/`` (entries, catalogue, tenants, boundaries). The labelled questions also
+    take in the older development sets of ``development_dir`` (default: ``eval/`` beside ``knowledge/``)."""
     catalogue = load_catalogue(knowledge_dir / "catalogue.yaml")
     tenants, tenant_problems = load_tenants(knowledge_dir / "tenants")
     boundaries, boundary_problems = load_boundaries(knowledge_dir / "boundaries")
     questions, question_problems = load_topic_questions(knowledge_dir / "questions", set(catalogue.topics))
+    development, development_problems = question_sets.load_learned(
+        development_dir or question_sets.directory_beside(knowledge_dir), set(catalogue.topics)
+    )
     report = validate(load_all(knowledge_dir / "entries", knowledge_dir.parent), catalogue, tenants, today)
-    report.problems[:0] = tenant_problems + boundary_problems + question_problems
-    report.training = combine(questions, boundaries)
+    report.problems[:0] = tenant_problems + boundary_problems + question_problems + development_problems
+    report.training = combine(questions, boundaries, development)
     return report

@@ -16,11 +16,12 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from knowledge import evaluation
+from knowledge.question_sets import development_sets, load_questions
 from knowledge.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
-BLIND = sorted((ROOT / "eval").glob("blind*.yaml"))
-DEVELOPMENT = sorted((ROOT / "eval").glob("dev*.yaml"))
+BLIND = sorted((ROOT / "eval").glob("blind*.yaml"), key=lambda path: int(re.sub(r"\D", "", path.stem)))
+DEVELOPMENT = development_sets(ROOT / "eval")
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
@@ -48,7 +49,7 @@ def _training_by_locale() -> dict[str, list[str]]:
     """Every question the search learns from or is tuned on, per locale."""
     texts: dict[str, list[str]] = {}
     for path in DEVELOPMENT:
-        for q in evaluation.load_questions(path):
+        for q in load_questions(path):
             texts.setdefault(q.locale, []).append(q.q)
     for folder in ("boundaries", "questions"):
         for locale, questions in _labelled_files(folder).items():
@@ -82,7 +83,7 @@ def test_every_blind_set_is_frozen_by_its_hash():
 def test_blind_set_has_no_near_copy_in_training_or_development_data(path):
     training = _training_by_locale()
     by_locale: dict[str, list[str]] = {}
-    for q in evaluation.load_questions(path):
+    for q in load_questions(path):
         by_locale.setdefault(q.locale, []).append(q.q)
     copies = [pair for locale, qs in by_locale.items() for pair in _near_copies(qs, training.get(locale, []))]
     assert not copies, f"{len(copies)} near copies, e.g. {copies[:3]}"
@@ -97,7 +98,7 @@ def test_near_copy_check_catches_case_accents_and_typos():
 
 
 def test_newest_blind_set_holds_its_floors(knowledge):
-    outcomes = evaluation.run(knowledge.searcher, evaluation.load_questions(BLIND[-1]), knowledge.catalogue)
+    outcomes = evaluation.run(knowledge.searcher, load_questions(BLIND[-1]), knowledge.catalogue)
     table = evaluation.by_locale(outcomes)
     overall = table.pop("all")
     assert overall.oos_abstention >= NEWEST_FLOORS["oos_abstention"]

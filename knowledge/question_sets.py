@@ -1,0 +1,110 @@
+"""Question sets written outside the knowledge base (``eval/*.yaml``): blind sets and development sets.
+
+A file holds ``questions: [{locale, q, topic, variant | class}]``; ``topic: null`` marks a question no entry
+should answer, and its ``class`` says what kind (``far``, ``local``, ``everyday``, ``near``, ``chatter``).
+
+A blind set is written by people who saw only the catalogue's topic ids and descriptions; once its errors have
+been read it becomes a development set (``dev<N>.yaml``, numbered in the order they were written). The newest
+development set tunes the search (``knowledge tune``); the older ones are labelled questions like those in
+``knowledge/questions`` and ``knowledge/boundaries``: they teach the topic classifier how people ask, and what
+"none of the topics" looks like, in far more hands and situations than the knowledge base's own files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.boundaries import CLASS_PREFIX, GENERAL_PREFIX, LabelledQuestion, TrainingSet, content_hash
+from knowledge.problems import Problem, read_yaml_model
+
+OUT_OF_SCOPE_CLASSES = ("far", "local", "everyday", "near", "chatter")
+_DEVELOPMENT_SET = re.compile(r"^dev(\d*)\.yaml$")
+
+
+@dataclass(frozen=True)
+class Question:
+    locale: str
+    q: str
+    topic: str | None
+    variant: str = "plain"
+    kind: str = "unclassed"  # for out-of-scope questions: one of OUT_OF_SCOPE_CLASSES
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    locale: str
+    q: str = Field(min_length=1)
+    topic: str | None = None
+    variant: str = "plain"
+    kind: str = Field("unclassed", alias="class")
+
+
+class _QuestionSetFile(BaseModel):
+    questions: list[_Item]
+
+
+def read_question_set(path: Path, shown: str) -> tuple[list[Question], list[Problem]]:
+    """The questions of one file, or the problems that keep it from being read (never half a file)."""
+    data, problems = read_yaml_model(path, shown, _QuestionSetFile)
+    if data is None:
+        return [], problems
+    return [Question(x.locale, x.q.strip(), x.topic, x.variant, x.kind) for x in data.questions], []
+
+
+def load_questions(path: Path) -> list[Question]:
+    questions, problems = read_question_set(path, str(path))
+    if problems:
+        raise ValueError("; ".join(str(p) for p in problems[:3]))
+    return questions
+
+
+def directory_beside(knowledge_dir: Path) -> Path:
+    """Where the question sets of a knowledge base live: ``eval/`` beside ``knowledge/``."""
+    return knowledge_dir.parent / "eval"
+
+
+def development_sets(directory: Path) -> list[Path]:
+    """The development sets in the order they were written (``dev.yaml`` is the first, then dev2, dev3, ...)."""
+    numbered = [(m, path) for path in directory.glob("dev*.yaml") if (m := _DEVELOPMENT_SET.match(path.name))]
+    return [path for m, path in sorted(numbered, key=lambda item: int(item[0].group(1) or 1))]
+
+
+def tuning_set(directory: Path) -> Path | None:
+    """The newest development set: the one the search is tuned on, never learned from."""
+    found = development_sets(directory)
+    return found[-1] if found else None
+
+
+def learned_sets(directory: Path) -> list[Path]:
+    """The older development sets, whose questions teach the topic classifier."""
+    return development_sets(directory)[:-1]
+
+
+def load_learned(directory: Path, topics: set[str]) -> tuple[TrainingSet, list[Problem]]:
+    """The older development sets as labelled questions. In-scope questions are labelled with their topic,
+    out-of-scope ones with their class (``general-near`` and so on, the same broad classes as the boundary
+    files); questions without a class, or whose topic is no longer in the catalogue, teach nothing. A file that
+    cannot be read is reported and left out."""
+    questions: list[LabelledQuestion] = []
+    problems: list[Problem] = []
+    read: list[Path] = []
+    for path in learned_sets(directory):
+        found, broken = read_question_set(path, f"{directory.name}/{path.name}")
+        problems += broken
+        if broken:
+            continue
+        read.append(path)
+        for q in found:
+            if q.topic in topics:
+                label = q.topic
+            elif q.topic is None and q.kind in OUT_OF_SCOPE_CLASSES:
+                label = CLASS_PREFIX + GENERAL_PREFIX + q.kind
+            else:
+                continue
+            questions.append(LabelledQuestion(q.locale, label, q.q, origin=path.stem))
+    return TrainingSet(questions, content_hash(read) if questions else ""), problems
