@@ -25,12 +25,12 @@ DEVELOPMENT = development_sets(ROOT / "eval")
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
-# blind8's first run (round 8): top-1 0.907-0.967 per locale, out-of-scope 0.827, false abstention at most 0.033 (ar).
-NEWEST_FLOORS = {"top1": 0.88, "oos_abstention": 0.80, "false_abstention": 0.055}
+# blind9's first run (round 9): top-1 0.959-1.000 per locale, out-of-scope 0.969, false abstention at most 0.020 (ar).
+NEWEST_FLOORS = {"top1": 0.93, "oos_abstention": 0.94, "false_abstention": 0.045}
 # Out-of-scope abstention per class, all locales together (about 22 questions per class and locale are too few
 # for a floor per cell).
-# blind8: far 0.95, local 0.95, everyday 0.94, near 0.31, chatter 0.98.
-NEWEST_CLASS_FLOORS = {"far": 0.92, "local": 0.92, "everyday": 0.90, "near": 0.25, "chatter": 0.94}
+# blind9: far 1.00, local 1.00, everyday 0.99, near 0.86, chatter 1.00.
+NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.96, "everyday": 0.95, "near": 0.80, "chatter": 0.96}
 
 
 def _folded(text: str) -> str:
