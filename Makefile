@@ -83,10 +83,12 @@ validate: $(APP_VENV)/.installed ## Check knowledge entries and tenants (exit 1 
 # classifier (knowledge/question_sets.py); the newest one tunes the search.
 NEWEST_DEV := $(shell ls eval/dev*.yaml | sort -V | tail -n 1)
 NEWEST_BLIND := $(shell ls eval/blind*.yaml | sort -V | tail -n 1)
+NEWEST_CROSS := $(shell ls eval/cross*.yaml | sort -V | tail -n 1)
 
-eval: setup index ## Retrieval quality per locale and class: the newest development set, then the newest blind set
+eval: setup index ## Retrieval quality per locale and class: newest development, blind and cross-protocol sets
 	$(APP_PY) -m knowledge eval --set $(NEWEST_DEV) --confused 0
 	$(APP_PY) -m knowledge eval --set $(NEWEST_BLIND) --parts --langid
+	$(APP_PY) -m knowledge eval --set $(NEWEST_CROSS)
 
 tune: setup index ## Re-tune fusion and abstention on the newest development set (writes knowledge/search.yaml)
 	$(APP_PY) -m knowledge tune --set $(NEWEST_DEV)
