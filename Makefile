@@ -79,19 +79,18 @@ index: $(APP_VENV)/.installed ## Validate knowledge files and (re)build the sear
 validate: $(APP_VENV)/.installed ## Check knowledge entries and tenants (exit 1 on errors)
 	$(APP_PY) -m knowledge validate --strict-coverage
 
-# Numbered sets in the order they were written (blind10 after blind9). The older development sets teach the
-# classifier (knowledge/question_sets.py); the newest one tunes the search.
-NEWEST_DEV := $(shell ls eval/dev*.yaml | sort -V | tail -n 1)
-NEWEST_BLIND := $(shell ls eval/blind*.yaml | sort -V | tail -n 1)
-NEWEST_CROSS := $(shell ls eval/cross*.yaml | sort -V | tail -n 1)
+# Numbered sets in the order they were written (blind10 after blind9). The newest development set (the default of
+# `knowledge eval` and `knowledge tune`) tunes; the older ones teach the classifier (knowledge/question_sets.py).
+NEWEST_BLIND := $(shell ls eval/blind*.yaml 2>/dev/null | sort -V | tail -n 1)
+NEWEST_CROSS := $(shell ls eval/cross*.yaml 2>/dev/null | sort -V | tail -n 1)
 
 eval: setup index ## Retrieval quality per locale and class: newest development, blind and cross-protocol sets
-	$(APP_PY) -m knowledge eval --set $(NEWEST_DEV) --confused 0
+	$(APP_PY) -m knowledge eval --confused 0
 	$(APP_PY) -m knowledge eval --set $(NEWEST_BLIND) --parts --langid
-	$(APP_PY) -m knowledge eval --set $(NEWEST_CROSS)
+	$(if $(NEWEST_CROSS),$(APP_PY) -m knowledge eval --set $(NEWEST_CROSS))
 
 tune: setup index ## Re-tune fusion and abstention on the newest development set (writes knowledge/search.yaml)
-	$(APP_PY) -m knowledge tune --set $(NEWEST_DEV)
+	$(APP_PY) -m knowledge tune
 
 bench: setup $(MO_FILES) index $(RASA_MODEL) ## Speed, memory and load benchmarks (numbers in docs/benchmarks.md)
 	OMP_NUM_THREADS=1 $(APP_PY) -m bench.search

@@ -63,7 +63,7 @@ class LabelledQuestion:
     origin: str = ""  # the development set it comes from (``knowledge.question_sets``); "" for a knowledge file
 
     @property
-    def written_blind(self) -> bool:
+    def from_development_set(self) -> bool:
         return bool(self.origin)
 
     @property

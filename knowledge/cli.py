@@ -10,12 +10,20 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from knowledge.config import KnowledgeSettings
-from knowledge.question_sets import directory_beside, learned_sets, load_questions, tuning_set
+from knowledge.question_sets import (
+    Question,
+    directory_beside,
+    is_held_out,
+    learned_sets,
+    read_question_set,
+    tuning_set,
+)
 from knowledge.validation import Report, validate_dir
 
 app = typer.Typer(
@@ -59,10 +67,10 @@ def validate(
     if coverage:
         console.print(_coverage_table(report))
     missing = report.missing()
-    blind = sum(q.written_blind for q in report.training.questions)
+    developed = sum(q.from_development_set for q in report.training.questions)
     console.print(
         f"{len(report.files)} files, {len(report.entries)} servable entries, "
-        f"{len(report.training.questions)} labelled questions ({blind} of them from development sets), "
+        f"{len(report.training.questions)} labelled questions ({developed} of them from development sets), "
         f"[red]{len(report.errors)} errors[/red], [yellow]{len(report.warnings)} warnings[/yellow], "
         f"{len(missing)} topic/locale pairs missing"
     )
@@ -228,9 +236,24 @@ def _metrics_table(title: str, rows: dict) -> Table:
     return table
 
 
+def _read_questions(path: Path) -> list[Question]:
+    """A question set, or exit 2 with what is wrong with it."""
+    if not path.is_file():
+        err.print(f"[red]{escape(str(path))}: no such file.[/red]")
+        raise typer.Exit(2)
+    found, problems = read_question_set(path, str(path))
+    for problem in problems or [f"{path}: no questions"] * (not found):
+        err.print(f"[red]{escape(str(problem))}[/red]")
+    if problems or not found:
+        raise typer.Exit(2)
+    return found
+
+
 @app.command("eval")
 def evaluate(
-    questions: Annotated[Path, typer.Option("--set", help="Question file.")] = Path("eval/dev.yaml"),
+    questions: Annotated[
+        Path | None, typer.Option("--set", help="Question file. [default: the newest development set]")
+    ] = None,
     parts: Annotated[bool, typer.Option(help="Also measure each part of the ranking on its own.")] = False,
     langid: Annotated[bool, typer.Option(help="Also measure language identification on the questions.")] = False,
     errors: Annotated[int, typer.Option(help="Print this many misranked questions.")] = 0,
@@ -242,9 +265,13 @@ def evaluate(
 
     from knowledge import evaluation
 
+    questions = questions or tuning_set(directory_beside(_settings().knowledge_dir))
+    if questions is None:
+        err.print("[red]no development set in eval/: name one with --set.[/red]")
+        raise typer.Exit(2)
+    items = _read_questions(questions)
     service = _service()
     searcher = service.searcher
-    items = load_questions(questions)
     vectors = searcher.embedder.encode_queries([q.q for q in items])
     outcomes = evaluation.run(searcher, items, service.catalogue, vectors)
     table = evaluation.by_locale(outcomes)
@@ -332,37 +359,45 @@ def _class_table(by_class: dict[str, dict[str, tuple[int, float]]]) -> Table:
 def tune(
     questions: Annotated[
         list[Path] | None,
-        typer.Option("--set", help="Development question file (repeat for several). [default: the newest]"),
+        typer.Option("--set", help="Development question file. [default: the newest development set]"),
     ] = None,
     write: Annotated[bool, typer.Option(help="Write knowledge/search.yaml.")] = True,
 ) -> None:
-    """Tune fusion weights and the abstention threshold on the newest development set (never on a blind set,
-    nor on a set the classifier learned from)."""
+    """Tune fusion weights and the abstention threshold on the newest development set (never on a held-out
+    set, nor on a set the classifier learned from)."""
     from knowledge import evaluation
     from knowledge.search import PARAMS_FILE
 
     development_dir = directory_beside(_settings().knowledge_dir)
     newest = tuning_set(development_dir)
     questions = questions or ([newest] if newest else [])
-    held_out = [path for path in questions if path.name.startswith(("test", "blind"))]
+    if not questions:
+        err.print("[red]no development set in eval/: name one with --set.[/red]")
+        raise typer.Exit(2)
+    held_out = [path for path in questions if is_held_out(path)]
     if held_out:
-        err.print(f"[red]{held_out[0]} is a held-out test set: tune on development sets only.[/red]")
+        err.print(f"[red]{held_out[0]} is a held-out set: tune on a development set only.[/red]")
         raise typer.Exit(2)
     learned = {path.resolve() for path in learned_sets(development_dir)}
     taught = [path for path in questions if path.resolve() in learned]
-    if taught or not questions:
-        shown = taught[0] if taught else "no development set"
-        err.print(f"[red]{shown}: the classifier learns from it; tune on the newest development set ({newest}).[/red]")
+    if taught:
+        err.print(f"[red]{taught[0]}: the classifier learns from it; tune on {newest}.[/red]")
         raise typer.Exit(2)
+    items = [item for path in questions for item in _read_questions(path)]
     service = _service()
-    items = [item for path in questions for item in load_questions(path)]
+    # The index may have been built while other sets were present: what it learned from is what counts.
+    in_index = {q.origin for q in service.searcher.index.training if q.origin}
+    taught = [path for path in questions if path.stem in in_index]
+    if taught:
+        err.print(f"[red]{taught[0]}: the current index learned from it; rebuild it (make index) first.[/red]")
+        raise typer.Exit(2)
     params, m, cv = evaluation.tune(service.searcher, items, service.catalogue)
     shown = {k: v for k, v in asdict(params).items() if k != "abstention_curves"}  # the curves: in the file
     console.print(shown)
     summary = (
         f"dev: top-1 {m.top1:.3f}; abstention (5-fold cross-validated, {int(cv['signals'])} questions) on out-of-scope "
-        f"{cv['oos_abstention']:.3f} (written blind {cv['blind_oos_abstention']:.3f}, the tuning set's own "
-        f"{cv['dev_oos_abstention']:.3f}), false abstention on in-scope questions written blind "
+        f"{cv['oos_abstention']:.3f} (development sets' {cv['development_oos_abstention']:.3f}, the tuning set's "
+        f"own {cv['tuning_oos_abstention']:.3f}), false abstention on the development sets' in-scope questions "
         f"{cv['false_abstention']:.3f} (at most {cv['worst_locale_false_abstention']:.3f} in one locale)"
     )
     console.print(summary)

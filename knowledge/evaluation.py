@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from knowledge.boundaries import LabelledQuestion
 from knowledge.classifier import TopicClassifier
 from knowledge.models import Catalogue
 from knowledge.question_sets import Question
@@ -168,9 +169,9 @@ def tune(
     3. Fit an additive logistic model on those signals (each signal through a cubic spline, so its effect may
        bend; against a straight logistic model, leaving out one development set at a time: 0.858 vs 0.831
        out-of-scope abstention at the same false abstention); choose the threshold on cross-validated
-       predictions so that no locale abstains on more than ``max_false_abstention`` of the in-scope questions
-       written blind (``questions`` and the older development sets; 2 % keeps a margin to the 3 % goal), and
-       the relevance floor as the ``floor_quantile`` of their best cosine.
+       predictions so that no locale abstains on more than ``max_false_abstention`` of the development sets'
+       in-scope questions (``questions`` and the older sets; 2 % keeps a margin to the 3 % goal), and the
+       relevance floor as the ``floor_quantile`` of their best cosine.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -194,11 +195,13 @@ def tune(
     dev_features = [searcher.decide(found, None, 5, best_params).features for found in evidence]
     outside_features = [searcher.decide(found, None, 5, best_params).features for found in outside_evidence]
     fold = _cross_fitted_signals(searcher, best_params)
+    tuning = len(dev_features) + len(outside_features)
     x = np.array(dev_features + outside_features + fold.features, dtype=float)
     y = np.array([True] * len(dev_features) + [False] * len(outside_features) + fold.in_scope)
-    blind = np.array([True] * (len(dev_features) + len(outside_features)) + fold.written_blind)
+    newest = np.arange(len(y)) < tuning  # the tuning set's own questions
+    developed = newest | np.array([False] * tuning + fold.from_development_set)
     locales = np.array([q.locale for q in inside] + [q.locale for q in outside] + fold.locales)
-    is_dev = blind & y  # the in-scope questions the threshold and the relevance floor are chosen on
+    developed_inside = developed & y  # the in-scope questions the threshold and the relevance floor are chosen on
 
     model = make_pipeline(
         SplineTransformer(n_knots=CURVE_KNOTS, degree=3),
@@ -206,18 +209,20 @@ def tune(
     )
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     held_out = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
-    threshold = _threshold_per_locale(held_out[is_dev], locales[is_dev], max_false_abstention)
+    threshold = _threshold_per_locale(held_out[developed_inside], locales[developed_inside], max_false_abstention)
     dense_tops = x[:, 0]
-    floor = float(min(np.quantile(dense_tops[is_dev & (locales == code)], floor_quantile) for code in set(locales)))
+    measured = np.unique(locales[developed_inside])
+    floor = float(
+        min(np.quantile(dense_tops[developed_inside & (locales == code)], floor_quantile) for code in measured)
+    )
     answered = (held_out >= threshold) & (dense_tops >= floor)
-    newest = np.arange(len(y)) < len(dev_features) + len(outside_features)
     cv = {
-        "false_abstention": float(np.mean(~answered[is_dev])),
+        "false_abstention": float(np.mean(~answered[developed_inside])),
         "oos_abstention": float(np.mean(~answered[~y])),
-        "blind_oos_abstention": float(np.mean(~answered[blind & ~y])),
-        "dev_oos_abstention": float(np.mean(~answered[newest & ~y])) if outside_features else float("nan"),
+        "development_oos_abstention": float(np.mean(~answered[developed & ~y])),
+        "tuning_oos_abstention": float(np.mean(~answered[newest & ~y])) if outside_features else float("nan"),
         "worst_locale_false_abstention": max(
-            float(np.mean(~answered[is_dev & (locales == code)])) for code in np.unique(locales[is_dev])
+            float(np.mean(~answered[developed_inside & (locales == code)])) for code in measured
         ),
         "signals": float(len(y)),
     }
@@ -257,8 +262,16 @@ class FoldSignals:
 
     features: list[tuple]
     in_scope: list[bool]
-    written_blind: list[bool]  # from a development set (``LabelledQuestion.written_blind``)
+    from_development_set: list[bool]
     locales: list[str]
+
+
+def fold_of(training: list[LabelledQuestion]) -> np.ndarray:
+    """The cross-fitting fold of each labelled question. A development set stays in one fold: a classifier that
+    learned from some of a writer's questions would score the writer's other questions too kindly."""
+    set_number = {origin: n for n, origin in enumerate(sorted({q.origin for q in training if q.origin}))}
+    group = [set_number[q.origin] if q.origin else i for i, q in enumerate(training)]
+    return np.array(group, dtype=int) % CROSS_FIT_FOLDS
 
 
 def _cross_fitted_signals(searcher: Searcher, params: SearchParams) -> FoldSignals:
@@ -266,15 +279,11 @@ def _cross_fitted_signals(searcher: Searcher, params: SearchParams) -> FoldSigna
     vectors, labels, texts = index.classifier_examples()
     labelled = len(index.training)
     first = len(labels) - labelled  # the labelled questions come after the entries' own questions and titles
-    # A development set stays in one fold: a classifier that learned from some of a writer's questions would
-    # score the writer's other questions too kindly.
-    origins = sorted({q.origin for q in index.training if q.origin})
-    fold_of = (
-        np.array([origins.index(q.origin) if q.origin else i for i, q in enumerate(index.training)]) % CROSS_FIT_FOLDS
-    )
-    found = FoldSignals([], [], [], [])
+    folds = fold_of(index.training)
+    features: list[tuple] = []
+    order: list[int] = []
     for fold in range(CROSS_FIT_FOLDS):
-        outside_fold = np.flatnonzero(fold_of != fold)  # labelled questions the fold's classifier may learn from
+        outside_fold = np.flatnonzero(folds != fold)  # labelled questions the fold's classifier may learn from
         rows = np.concatenate([np.arange(first), first + outside_fold])
         classifier = TopicClassifier.fit(vectors[rows], [labels[i] for i in rows], [texts[i] for i in rows])
         # The fold's own topic questions leave the BM25 documents too, or their lexical signal would be optimistic.
@@ -285,14 +294,18 @@ def _cross_fitted_signals(searcher: Searcher, params: SearchParams) -> FoldSigna
             training_vectors=index.training_vectors[outside_fold],
         )
         fold_searcher = Searcher(without_fold, searcher.embedder, params, searcher.topic_of)
-        for i in np.flatnonzero(fold_of == fold):
+        for i in np.flatnonzero(folds == fold):
             question = index.training[i]
             evidence = fold_searcher.gather(question.text, question.locale, vectors[first + i], params)
-            found.features.append(fold_searcher.decide(evidence, None, 5, params).features)
-            found.in_scope.append(question.subject is None)
-            found.written_blind.append(question.written_blind)
-            found.locales.append(question.locale)
-    return found
+            features.append(fold_searcher.decide(evidence, None, 5, params).features)
+            order.append(int(i))
+    questions = [index.training[i] for i in order]
+    return FoldSignals(
+        features,
+        [q.subject is None for q in questions],
+        [q.from_development_set for q in questions],
+        [q.locale for q in questions],
+    )
 
 
 def _threshold_per_locale(probabilities: np.ndarray, locales: np.ndarray, max_false_abstention: float) -> float:

@@ -9,7 +9,8 @@ Layout of ``LOTSE_INDEX_DIR``::
     builds/<name>/vectors.npy       float32, L2-normalised (reused by incremental builds)
     builds/<name>/faiss.index       inner-product index over the vectors
     builds/<name>/classifier.npz    topic classifier trained on the question vectors (``knowledge.classifier``)
-    builds/<name>/training.json     labelled questions: topic questions and boundaries (``knowledge.boundaries``)
+    builds/<name>/training.json     labelled questions: topic questions, boundaries (``knowledge.boundaries``) and
+                                    the older development sets (``knowledge.question_sets``)
     builds/<name>/training_vectors.npy  their vectors (classifier training and tuning only, never searched)
 
 A rebuild embeds only the files whose content hash changed; everything else is copied from the current
@@ -89,7 +90,7 @@ class Manifest:
     chunks: int
     embedded_chunks: int = 0
     build_seconds: float = 0.0
-    training: str = ""  # content hash of the topic question and boundary files
+    training: str = ""  # content hash of the labelled question files (knowledge files and development sets)
     training_questions: int = 0
     format: int = 1
 
@@ -188,7 +189,7 @@ def _read_previous(index_dir: Path, model_id: str) -> _Previous:
 def _read_training(build: Path) -> tuple[list[LabelledQuestion], np.ndarray]:
     if not (build / "training.json").exists():
         return [], np.zeros((0, 1), np.float32)
-    known = {f.name for f in fields(LabelledQuestion)}
+    known = {f.name for f in fields(LabelledQuestion)}  # a build written by another version may lack or add fields
     stored = json.loads((build / "training.json").read_text(encoding="utf-8"))
     questions = [LabelledQuestion(**{k: v for k, v in q.items() if k in known}) for q in stored]
     # Mapped, not read: only tuning and the next build use these vectors, so a serving process need not hold them.

@@ -1,13 +1,16 @@
-"""Question sets written outside the knowledge base (``eval/*.yaml``): blind sets and development sets.
+"""Question sets written outside the knowledge base (``eval/*.yaml``): development, blind and cross sets.
 
 A file holds ``questions: [{locale, q, topic, variant | class}]``; ``topic: null`` marks a question no entry
 should answer, and its ``class`` says what kind (``far``, ``local``, ``everyday``, ``near``, ``chatter``).
 
-A blind set is written by people who saw only the catalogue's topic ids and descriptions; once its errors have
-been read it becomes a development set (``dev<N>.yaml``, numbered in the order they were written). The newest
+A blind set (``blind<N>.yaml``) is written by people who saw only the catalogue's topic ids and descriptions;
+a cross set (``cross<N>.yaml``) by people who did not see the catalogue, labelled afterwards from it. Both are
+held out: never learned from, never tuned on. Once a blind set's errors have been read it becomes a development
+set (``dev<N>.yaml``, numbered in the order they were written; dev6 and later are former blind sets). The newest
 development set tunes the search (``knowledge tune``); the older ones are labelled questions like those in
-``knowledge/questions`` and ``knowledge/boundaries``: they teach the topic classifier how people ask, and what
-"none of the topics" looks like, in far more hands and situations than the knowledge base's own files.
+``knowledge/questions`` and ``knowledge/boundaries``: they teach the topic classifier (and, in scope, the
+topic's BM25 document) how people ask, and what "none of the topics" looks like, in far more hands and
+situations than the knowledge base's own files.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from knowledge.boundaries import CLASS_PREFIX, GENERAL_PREFIX, LabelledQuestion, TrainingSet, content_hash
 from knowledge.problems import Problem, read_yaml_model
+from locales import SUPPORTED
 
 OUT_OF_SCOPE_CLASSES = ("far", "local", "everyday", "near", "chatter")
+HELD_OUT_PREFIXES = ("test", "blind", "cross")  # sets that are never learned from nor tuned on
 _DEVELOPMENT_SET = re.compile(r"^dev(\d*)\.yaml$")
 
 
@@ -35,13 +41,20 @@ class Question:
 
 
 class _Item(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     locale: str
-    q: str = Field(min_length=1)
+    q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]  # long voice-typed ones too
     topic: str | None = None
     variant: str = "plain"
     kind: str = Field("unclassed", alias="class")
+
+    @field_validator("locale")
+    @classmethod
+    def _supported(cls, code: str) -> str:
+        if code not in SUPPORTED:
+            raise ValueError(f"unsupported locale {code!r}")
+        return code
 
 
 class _QuestionSetFile(BaseModel):
@@ -53,7 +66,7 @@ def read_question_set(path: Path, shown: str) -> tuple[list[Question], list[Prob
     data, problems = read_yaml_model(path, shown, _QuestionSetFile)
     if data is None:
         return [], problems
-    return [Question(x.locale, x.q.strip(), x.topic, x.variant, x.kind) for x in data.questions], []
+    return [Question(x.locale, x.q, x.topic, x.variant, x.kind) for x in data.questions], []
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -66,6 +79,10 @@ def load_questions(path: Path) -> list[Question]:
 def directory_beside(knowledge_dir: Path) -> Path:
     """Where the question sets of a knowledge base live: ``eval/`` beside ``knowledge/``."""
     return knowledge_dir.parent / "eval"
+
+
+def is_held_out(path: Path) -> bool:
+    return path.name.startswith(HELD_OUT_PREFIXES)
 
 
 def development_sets(directory: Path) -> list[Path]:

@@ -46,7 +46,7 @@ def test_older_sets_become_labelled_questions_and_the_newest_does_not(tmp_path):
         (CLASS_PREFIX + "general-far", "Wer gewinnt die Bundesliga?"),
         (CLASS_PREFIX + "general-near", "Was kostet eine Scheidung?"),
     ]
-    assert {q.origin for q in learned.questions} == {"dev"} and all(q.written_blind for q in learned.questions)
+    assert {q.origin for q in learned.questions} == {"dev"} and all(q.from_development_set for q in learned.questions)
 
 
 def test_a_change_to_a_learned_set_changes_the_training_hash_and_the_newest_does_not(tmp_path):
@@ -67,7 +67,7 @@ def test_a_broken_development_set_is_reported_and_left_out(tmp_path):
     _write(tmp_path / "eval", "dev3.yaml")
     report = validate_dir(knowledge)
     assert [(p.path, p.code) for p in report.errors] == [("eval/dev.yaml", "schema")]
-    learned = [q for q in report.training.questions if q.written_blind]
+    learned = [q for q in report.training.questions if q.from_development_set]
     assert [q.text for q in learned][:1] == ["Wo melde ich meine Wohnung an?"] and len(learned) == 3
 
 
@@ -75,6 +75,14 @@ def test_tuning_refuses_a_set_the_classifier_learned_from_and_a_blind_set():
     learned = question_sets.learned_sets(ROOT / "eval")[0]
     result = CliRunner().invoke(app, ["tune", "--set", str(learned), "--no-write"])
     assert result.exit_code == 2 and "the classifier learns from it" in result.output
-    blind = sorted((ROOT / "eval").glob("blind*.yaml"))[0]
-    result = CliRunner().invoke(app, ["tune", "--set", str(blind), "--no-write"])
-    assert result.exit_code == 2 and "held-out test set" in result.output
+    for held_out in ("blind*.yaml", "cross*.yaml"):
+        path = sorted((ROOT / "eval").glob(held_out))[0]
+        result = CliRunner().invoke(app, ["tune", "--set", str(path), "--no-write"])
+        assert result.exit_code == 2 and "held-out set" in result.output
+
+
+def test_a_broken_or_missing_question_set_is_a_clear_error_not_a_traceback(tmp_path):
+    broken = _write(tmp_path, "dev.yaml", 'questions:\n  - {locale: xx, q: "hallo", topic: null, class: far}\n')
+    for path, message in ((broken, "unsupported locale 'xx'"), (tmp_path / "absent.yaml", "no such file")):
+        result = CliRunner().invoke(app, ["eval", "--set", str(path)])
+        assert result.exit_code == 2 and message in " ".join(result.output.split())

