@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from knowledge.boundaries import CLASS_PREFIX
+from knowledge.boundaries import CLASS_PREFIX, GENERAL_PREFIX
 from knowledge.embedding import Embedder
 from knowledge.index import KnowledgeIndex
 from knowledge.lexical import LexicalIndex
@@ -290,7 +290,7 @@ class Searcher:
         answerable = bool(top) and relevant and confidence >= p.answer_threshold
         ambiguous = answerable and len(top) > 1 and top[0].score - top[1].score < p.ambiguity_margin
         belongs_outside = not answerable and outside_probability > classifier_top
-        subject = max(evidence.outside, key=evidence.outside.__getitem__) if belongs_outside else None
+        subject = _uncovered_subject(evidence.outside, classifier_top) if belongs_outside else None
         return SearchResult(
             evidence.query, evidence.locale, top[:k], answerable, ambiguous, confidence, features, subject
         )
@@ -306,6 +306,18 @@ class Evidence:
     lexical: dict[str, float]  # BM25 per entry id, in the question's locale
     classifier: dict[str, float]  # topic probability per entry id
     outside: dict[str, float]  # probability per boundary subject and out-of-scope class
+
+
+def _uncovered_subject(outside: dict[str, float], classifier_top: float) -> str:
+    """The named subject (pets, divorce-custody, ...) more likely than any topic, else the likeliest broad class.
+    A named subject tells a maintainer which entry to write; the broad classes, learned from thousands of
+    questions, outweigh it even where it is plainly the subject ("which vet for my cat": everyday 0.72, pets
+    0.11, the best topic 0.01)."""
+    named = {subject: p for subject, p in outside.items() if not subject.startswith(GENERAL_PREFIX)}
+    best_named = max(named, key=named.__getitem__, default=None)
+    if best_named is not None and named[best_named] > classifier_top:
+        return best_named
+    return max(outside, key=outside.__getitem__)
 
 
 def _top_two(scores: dict[str, float]) -> tuple[str | None, float, float]:
