@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from knowledge.problems import Problem, error, read_yaml_model
 from locales import SUPPORTED
@@ -32,17 +32,19 @@ GENERAL_PREFIX = "general-"  # broad out-of-scope classes, not subjects a mainta
 QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 
 
+def _supported(code: str) -> str:
+    if code not in SUPPORTED:
+        raise ValueError(f"unsupported locale {code!r}")
+    return code
+
+
+Locale = Annotated[str, AfterValidator(_supported)]  # one of the locales Lotse serves
+
+
 class _LabelledFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    locale: str
-
-    @field_validator("locale")
-    @classmethod
-    def _supported(cls, code: str) -> str:
-        if code not in SUPPORTED:
-            raise ValueError(f"unsupported locale {code!r}")
-        return code
+    locale: Locale
 
 
 class BoundaryFile(_LabelledFile):

@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from knowledge.boundaries import CLASS_PREFIX, GENERAL_PREFIX, LabelledQuestion, TrainingSet, content_hash
+from knowledge.boundaries import CLASS_PREFIX, GENERAL_PREFIX, LabelledQuestion, Locale, TrainingSet, content_hash
 from knowledge.problems import Problem, read_yaml_model
-from locales import SUPPORTED
 
 OUT_OF_SCOPE_CLASSES = ("far", "local", "everyday", "near", "chatter")
 HELD_OUT_PREFIXES = ("test", "blind", "cross")  # sets that are never learned from nor tuned on
@@ -43,18 +42,11 @@ class Question:
 class _Item(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    locale: str
+    locale: Locale
     q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]  # long voice-typed ones too
     topic: str | None = None
     variant: str = "plain"
     kind: str = Field("unclassed", alias="class")
-
-    @field_validator("locale")
-    @classmethod
-    def _supported(cls, code: str) -> str:
-        if code not in SUPPORTED:
-            raise ValueError(f"unsupported locale {code!r}")
-        return code
 
 
 class _QuestionSetFile(BaseModel):
