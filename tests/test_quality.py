@@ -80,8 +80,8 @@ def test_every_blind_set_is_frozen_by_its_hash():
         assert frozen.get(path.name) == hashlib.sha256(path.read_bytes()).hexdigest(), f"{path.name} changed"
 
 
-@pytest.mark.parametrize("path", BLIND, ids=lambda p: p.name)
-def test_blind_set_has_no_near_copy_in_training_or_development_data(path):
+@pytest.mark.parametrize("path", BLIND + CROSS, ids=lambda p: p.name)
+def test_held_out_set_has_no_near_copy_in_training_or_development_data(path):
     training = _training_by_locale()
     by_locale: dict[str, list[str]] = {}
     for q in load_questions(path):
