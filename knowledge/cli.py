@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 from rich.text import Text
 
-from knowledge.config import KnowledgeSettings
+from knowledge.config import REPO_ROOT, KnowledgeSettings
 from knowledge.question_sets import (
     Question,
     directory_beside,
@@ -355,6 +355,12 @@ def _class_table(by_class: dict[str, dict[str, tuple[int, float]]]) -> Table:
     return table
 
 
+def _shown(path: Path) -> str:
+    """A path as the repository's files name it: relative to the repository when inside it."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(REPO_ROOT)) if resolved.is_relative_to(REPO_ROOT) else str(path)
+
+
 @app.command()
 def tune(
     questions: Annotated[
@@ -405,7 +411,7 @@ def tune(
         params.save(
             PARAMS_FILE,
             comment=(
-                f"Tuned by `python -m knowledge tune {' '.join(f'--set {p}' for p in questions)}` "
+                f"Tuned by `python -m knowledge tune {' '.join(f'--set {_shown(p)}' for p in questions)}` "
                 f"on {len(items)} development questions and the index's labelled questions.\n{summary}"
             ),
         )
