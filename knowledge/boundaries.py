@@ -8,7 +8,7 @@ Two kinds of file, both ``<locale>.yaml`` with ``topics: {label: [questions]}``:
   ``general-local``, ``general-everyday``, ``general-near`` and ``general-chatter`` teach the classifier what
   "none of the topics" looks like, far from the catalogue as well as next to it. Like the ``out_of_scope``
   intent of a Rasa FAQ bot. When an entry is written for a subject, remove the subject.
-The older development sets join them as a third source (``knowledge.question_sets``).
+The older development sets and the free sets join them as a third source (``knowledge.question_sets``).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class LabelledQuestion:
     locale: str
     label: str  # a catalogue topic id, or CLASS_PREFIX + a boundary subject
     text: str
-    origin: str = ""  # the development set it comes from (``knowledge.question_sets``); "" for a knowledge file
+    origin: str = ""  # the development or free set it comes from (``knowledge.question_sets``); "" for a knowledge file
 
     @property
     def from_development_set(self) -> bool:

@@ -10,7 +10,7 @@ Layout of ``LOTSE_INDEX_DIR``::
     builds/<name>/faiss.index       inner-product index over the vectors
     builds/<name>/classifier.npz    topic classifier trained on the question vectors (``knowledge.classifier``)
     builds/<name>/training.json     labelled questions: topic questions, boundaries (``knowledge.boundaries``) and
-                                    the older development sets (``knowledge.question_sets``)
+                                    the learned question sets (``knowledge.question_sets``)
     builds/<name>/training_vectors.npy  their vectors (classifier training and tuning only, never searched)
 
 A rebuild embeds only the files whose content hash changed; everything else is copied from the current

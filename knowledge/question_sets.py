@@ -11,6 +11,10 @@ development set tunes the search (``knowledge tune``); the older ones are labell
 ``knowledge/questions`` and ``knowledge/boundaries``: they teach the topic classifier (and, in scope, the
 topic's BM25 document) how people ask, and what "none of the topics" looks like, in far more hands and
 situations than the knowledge base's own files.
+
+A free set (``free<N>.yaml``) is written like a cross set, without the catalogue, and labelled afterwards; it
+is only learned from. Writers who know the catalogue ask about its topics; people who do not ask about the
+rest of their lives too, and most of what they ask next to a topic needs a counsellor, not the topic's answer.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from knowledge.problems import Problem, read_yaml_model
 OUT_OF_SCOPE_CLASSES = ("far", "local", "everyday", "near", "chatter")
 HELD_OUT_PREFIXES = ("test", "blind", "cross")  # sets that are never learned from nor tuned on
 _DEVELOPMENT_SET = re.compile(r"^dev(\d*)\.yaml$")
+_FREE_SET = re.compile(r"^free(\d+)\.yaml$")
 
 
 @dataclass(frozen=True)
@@ -89,13 +94,24 @@ def tuning_set(directory: Path) -> Path | None:
     return found[-1] if found else None
 
 
+def free_sets(directory: Path) -> list[Path]:
+    """The free sets in the order they were written."""
+    numbered = [(m, path) for path in directory.glob("free*.yaml") if (m := _FREE_SET.match(path.name))]
+    return [path for m, path in sorted(numbered, key=lambda item: int(item[0].group(1)))]
+
+
 def learned_sets(directory: Path) -> list[Path]:
-    """The older development sets, whose questions teach the topic classifier."""
-    return development_sets(directory)[:-1]
+    """The older development sets and the free sets, whose questions teach the topic classifier."""
+    return development_sets(directory)[:-1] + free_sets(directory)
+
+
+def labelled_sets(directory: Path) -> list[Path]:
+    """Every question set the search learns from or is tuned on."""
+    return development_sets(directory) + free_sets(directory)
 
 
 def load_learned(directory: Path, topics: set[str]) -> tuple[TrainingSet, list[Problem]]:
-    """The older development sets as labelled questions. In-scope questions are labelled with their topic,
+    """The learned sets as labelled questions. In-scope questions are labelled with their topic,
     out-of-scope ones with their class (``general-near`` and so on, the same broad classes as the boundary
     files); questions without a class, or whose topic is no longer in the catalogue, teach nothing. A file that
     cannot be read is reported and left out."""

@@ -224,7 +224,7 @@ def validate(
 
 def validate_dir(knowledge_dir: Path, today: date | None = None, development_dir: Path | None = None) -> Report:
     """Load and check ``knowledge/`` (entries, catalogue, tenants, boundaries). The labelled questions also
-    take in the older development sets of ``development_dir`` (default: ``eval/`` beside ``knowledge/``)."""
+    take in the learned question sets of ``development_dir`` (default: ``eval/`` beside ``knowledge/``)."""
     catalogue = load_catalogue(knowledge_dir / "catalogue.yaml")
     tenants, tenant_problems = load_tenants(knowledge_dir / "tenants")
     boundaries, boundary_problems = load_boundaries(knowledge_dir / "boundaries")

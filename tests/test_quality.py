@@ -16,13 +16,13 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from knowledge import evaluation
-from knowledge.question_sets import development_sets, load_questions
+from knowledge.question_sets import labelled_sets, load_questions
 from knowledge.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 BLIND = sorted((ROOT / "eval").glob("blind*.yaml"), key=lambda path: int(re.sub(r"\D", "", path.stem) or 1))
 CROSS = sorted((ROOT / "eval").glob("cross*.yaml"))
-DEVELOPMENT = development_sets(ROOT / "eval")
+LABELLED = labelled_sets(ROOT / "eval")  # development and free sets
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
@@ -49,7 +49,7 @@ def _labelled_files(folder: str) -> dict[str, list[str]]:
 def _training_by_locale() -> dict[str, list[str]]:
     """Every question the search learns from or is tuned on, per locale."""
     texts: dict[str, list[str]] = {}
-    for path in DEVELOPMENT:
+    for path in LABELLED:
         for q in load_questions(path):
             texts.setdefault(q.locale, []).append(q.q)
     for folder in ("boundaries", "questions"):

@@ -36,6 +36,17 @@ def test_development_sets_are_ordered_as_they_were_written(tmp_path):
     assert [p.name for p in question_sets.learned_sets(tmp_path)] == ["dev.yaml", "dev2.yaml"]
 
 
+def test_free_sets_are_learned_from_and_never_tune(tmp_path):
+    for name in ("dev.yaml", "dev2.yaml", "free10.yaml", "free2.yaml", "freestyle.yaml", "cross1.yaml"):
+        _write(tmp_path, name)
+    assert question_sets.tuning_set(tmp_path).name == "dev2.yaml"
+    assert [p.name for p in question_sets.learned_sets(tmp_path)] == ["dev.yaml", "free2.yaml", "free10.yaml"]
+    labelled = ["dev.yaml", "dev2.yaml", "free2.yaml", "free10.yaml"]
+    assert [p.name for p in question_sets.labelled_sets(tmp_path)] == labelled
+    learned, _ = question_sets.load_learned(tmp_path, {"arrival.registration"})
+    assert {q.origin for q in learned.questions} == {"dev", "free2", "free10"}
+
+
 def test_older_sets_become_labelled_questions_and_the_newest_does_not(tmp_path):
     _write(tmp_path, "dev.yaml")
     _write(tmp_path, "dev2.yaml", SET.replace("Wohnung", "neue Wohnung"))
