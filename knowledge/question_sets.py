@@ -82,10 +82,15 @@ def is_held_out(path: Path) -> bool:
     return path.name.startswith(HELD_OUT_PREFIXES)
 
 
+def _in_order(directory: Path, name: re.Pattern[str]) -> list[Path]:
+    """The files of ``directory`` whose names match ``name``, by the number in the name (none counts as 1)."""
+    numbered = [(m, path) for path in directory.glob("*.yaml") if (m := name.match(path.name))]
+    return [path for m, path in sorted(numbered, key=lambda item: int(item[0].group(1) or 1))]
+
+
 def development_sets(directory: Path) -> list[Path]:
     """The development sets in the order they were written (``dev.yaml`` is the first, then dev2, dev3, ...)."""
-    numbered = [(m, path) for path in directory.glob("dev*.yaml") if (m := _DEVELOPMENT_SET.match(path.name))]
-    return [path for m, path in sorted(numbered, key=lambda item: int(item[0].group(1) or 1))]
+    return _in_order(directory, _DEVELOPMENT_SET)
 
 
 def tuning_set(directory: Path) -> Path | None:
@@ -96,8 +101,7 @@ def tuning_set(directory: Path) -> Path | None:
 
 def free_sets(directory: Path) -> list[Path]:
     """The free sets in the order they were written."""
-    numbered = [(m, path) for path in directory.glob("free*.yaml") if (m := _FREE_SET.match(path.name))]
-    return [path for m, path in sorted(numbered, key=lambda item: int(item[0].group(1)))]
+    return _in_order(directory, _FREE_SET)
 
 
 def learned_sets(directory: Path) -> list[Path]:
