@@ -79,7 +79,7 @@ index: $(APP_VENV)/.installed ## Validate knowledge files and (re)build the sear
 validate: $(APP_VENV)/.installed ## Check knowledge entries and tenants (exit 1 on errors)
 	$(APP_PY) -m knowledge validate --strict-coverage
 
-# Numbered sets in the order they were written (blind10 after blind9). The newest development set (the default of
+# Numbered sets in the order they were written (blind11 after blind10). The newest development set (the default of
 # `knowledge eval` and `knowledge tune`) tunes; the older ones teach the classifier (knowledge/question_sets.py).
 NEWEST_BLIND := $(shell ls eval/blind*.yaml 2>/dev/null | sort -V | tail -n 1)
 NEWEST_CROSS := $(shell ls eval/cross*.yaml 2>/dev/null | sort -V | tail -n 1)

@@ -13,8 +13,9 @@ topic's BM25 document) how people ask, and what "none of the topics" looks like,
 situations than the knowledge base's own files.
 
 A free set (``free<N>.yaml``) is written like a cross set, without the catalogue, and labelled afterwards; it
-is only learned from. Writers who know the catalogue ask about its topics; people who do not ask about the
-rest of their lives too, and most of what they ask next to a topic needs a counsellor, not the topic's answer.
+is only learned from (a cross set whose errors have been read becomes one: free3 was cross1). Writers who know
+the catalogue ask about its topics; people who do not ask about the rest of their lives too, and most of what
+they ask next to a topic needs a counsellor, not the topic's answer.
 """
 
 from __future__ import annotations
