@@ -17,14 +17,14 @@ from pathlib import Path
 import httpx
 
 from bench.common import percentiles
-from knowledge.question_sets import load_questions
+from knowledge.question_sets import blind_sets, load_questions
 from tests.stack import start_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    newest = sorted((ROOT / "eval").glob("blind*.yaml"))[-1]
+    newest = blind_sets(ROOT / "eval")[-1]
     questions = load_questions(newest)
     os.environ.setdefault("LOTSE_RATE_LIMIT_IP", "100000/minute")  # one client sends everything
     with tempfile.TemporaryDirectory() as tmp:

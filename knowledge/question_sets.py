@@ -34,6 +34,8 @@ OUT_OF_SCOPE_CLASSES = ("far", "local", "everyday", "near", "chatter")
 HELD_OUT_PREFIXES = ("test", "blind", "cross")  # sets that are never learned from nor tuned on
 _DEVELOPMENT_SET = re.compile(r"^dev(\d*)\.yaml$")
 _FREE_SET = re.compile(r"^free(\d+)\.yaml$")
+_BLIND_SET = re.compile(r"^blind(\d*)\.yaml$")
+_CROSS_SET = re.compile(r"^cross(\d*)\.yaml$")
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,16 @@ def tuning_set(directory: Path) -> Path | None:
 def free_sets(directory: Path) -> list[Path]:
     """The free sets in the order they were written."""
     return _in_order(directory, _FREE_SET)
+
+
+def blind_sets(directory: Path) -> list[Path]:
+    """The blind sets in the order they were written (the newest last)."""
+    return _in_order(directory, _BLIND_SET)
+
+
+def cross_sets(directory: Path) -> list[Path]:
+    """The cross sets in the order they were written (the newest last)."""
+    return _in_order(directory, _CROSS_SET)
 
 
 def learned_sets(directory: Path) -> list[Path]:

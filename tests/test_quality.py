@@ -16,12 +16,12 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from knowledge import evaluation
-from knowledge.question_sets import labelled_sets, load_questions
+from knowledge.question_sets import blind_sets, cross_sets, labelled_sets, load_questions
 from knowledge.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
-BLIND = sorted((ROOT / "eval").glob("blind*.yaml"), key=lambda path: int(re.sub(r"\D", "", path.stem) or 1))
-CROSS = sorted((ROOT / "eval").glob("cross*.yaml"))
+BLIND = blind_sets(ROOT / "eval")
+CROSS = cross_sets(ROOT / "eval")
 LABELLED = labelled_sets(ROOT / "eval")  # development and free sets
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 

@@ -47,6 +47,13 @@ def test_free_sets_are_learned_from_and_never_tune(tmp_path):
     assert {q.origin for q in learned.questions} == {"dev", "free2", "free10"}
 
 
+def test_held_out_sets_are_ordered_by_their_number_not_their_name(tmp_path):
+    for name in ("blind9.yaml", "blind10.yaml", "blind11.yaml", "cross2.yaml", "cross10.yaml", "blindness.yaml"):
+        _write(tmp_path, name)
+    assert [p.name for p in question_sets.blind_sets(tmp_path)] == ["blind9.yaml", "blind10.yaml", "blind11.yaml"]
+    assert [p.name for p in question_sets.cross_sets(tmp_path)] == ["cross2.yaml", "cross10.yaml"]
+
+
 def test_older_sets_become_labelled_questions_and_the_newest_does_not(tmp_path):
     _write(tmp_path, "dev.yaml")
     _write(tmp_path, "dev2.yaml", SET.replace("Wohnung", "neue Wohnung"))
