@@ -83,15 +83,23 @@ def compose(result: SearchResult | None, c: Context) -> list[BotMessage]:
     if result.answerable and result.ambiguous:
         return [clarify(c, result.hits[:MAX_CHOICES])]
     if result.answerable and result.best:
-        return answer(c, result.best.entry, result.best.fallback)
+        return answer(c, result.best.entry, result.best.fallback, cautious=result.cautious)
     c.record_unanswered(result.query, result.boundary)
     return [no_answer(c)]
 
 
-def answer(c: Context, entry: Entry, fallback: bool, category: str | None = None) -> list[BotMessage]:
+def answer(
+    c: Context, entry: Entry, fallback: bool, category: str | None = None, cautious: bool = False
+) -> list[BotMessage]:
     """The entry in simple language with its sources, related topics as buttons, then "Did this help?".
-    Reached by browsing a ``category``, it also offers the way back to that category and to all topics."""
+    Reached by browsing a ``category``, it also offers the way back to that category and to all topics.
+    ``cautious``: the search is less sure the entry settles the question (often a person's own case next to the
+    topic), so the answer says first that it is general information and offers a counsellor at once."""
     buttons = c.entry_buttons(entry.related[:MAX_RELATED])
+    text = texts.entry_text(entry, c.locale, fallback)
+    if cautious:
+        text = f"_{c.say(texts.GENERAL_INFORMATION)}_\n\n{text}"
+        buttons.insert(0, c.person_button())
     if category and c.knowledge is not None and category in c.knowledge.catalogue.categories:
         buttons += menus.nav_buttons(c, category)
     check = CHECK_FOR_TOPIC.get(c.topic_of(entry.id) or "")
@@ -99,7 +107,7 @@ def answer(c: Context, entry: Entry, fallback: bool, category: str | None = None
         intent, title = check
         buttons.insert(0, button(c.say(title), intent_payload(intent)))
     message = bot_message(
-        texts.entry_text(entry, c.locale, fallback),
+        text,
         c.locale,
         buttons=buttons,
         sources=entry.sources,

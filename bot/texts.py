@@ -66,6 +66,10 @@ NO_ANSWER = N_(
     "I am sorry, I have no checked information on this question. I do not want to guess. "
     "A counselling centre can help you personally and for free."
 )
+GENERAL_INFORMATION = N_(
+    "This is general information on the topic. Your own case may be different: "
+    "a counselling centre can look at it with you, for free."
+)
 NOT_IN_YOUR_LANGUAGE_GERMAN = N_("This information is not yet available in your language. Here it is in simple German.")
 NOT_IN_YOUR_LANGUAGE_ENGLISH = N_("This information is not yet available in your language. Here it is in English.")
 MACHINE_TRANSLATED = N_("This text was translated automatically. The German version is the reference.")

@@ -290,6 +290,15 @@ def evaluate(
             variant_table.add_row(variant, str(count), f"{top1:.3f}")
         console.print(variant_table)
         result["top1_by_variant"] = by_variant
+    cautions = evaluation.cautions(outcomes)
+    if cautions:
+        caution_table = Table(title="Answered with one entry: share given with the caution (your case may differ)")
+        for column in ("answer", "questions", "with caution"):
+            caution_table.add_column(column, justify="right")
+        for name, (count, share) in cautions.items():
+            caution_table.add_row(name, str(count), f"{share:.3f}")
+        console.print(caution_table)
+        result["cautions"] = cautions
     pairs = evaluation.confusions(outcomes)
     if pairs and confused:
         confusion_table = Table(title="Most frequent confusions (expected -> ranked first)")
@@ -404,7 +413,9 @@ def tune(
         f"dev: top-1 {m.top1:.3f}; abstention (5-fold cross-validated, {int(cv['signals'])} questions) on out-of-scope "
         f"{cv['oos_abstention']:.3f} (development sets' {cv['development_oos_abstention']:.3f}, the tuning set's "
         f"own {cv['tuning_oos_abstention']:.3f}), false abstention on the development sets' in-scope questions "
-        f"{cv['false_abstention']:.3f} (at most {cv['worst_locale_false_abstention']:.3f} in one locale)"
+        f"{cv['false_abstention']:.3f} (at most {cv['worst_locale_false_abstention']:.3f} in one locale); answered "
+        f"with a caution: {cv['cautioned_answers_out_of_scope']:.3f} of the out-of-scope questions still answered, "
+        f"{cv['cautioned_answers_in_scope']:.3f} of the answered in-scope ones"
     )
     console.print(summary)
     if write:

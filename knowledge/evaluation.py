@@ -25,6 +25,7 @@ class Outcome:
     answerable: bool
     ambiguous: bool  # answerable, but the two best entries are so close that Lotse asks back
     score: float
+    cautious: bool = False  # answered with "your own case may differ, a counsellor can check it"
 
     @property
     def rank(self) -> int | None:
@@ -77,7 +78,7 @@ def run(
             if topic not in topics:
                 topics.append(topic)
         score = result.hits[0].score if result.hits else 0.0
-        outcomes.append(Outcome(question, topics, result.answerable, result.ambiguous, score))
+        outcomes.append(Outcome(question, topics, result.answerable, result.ambiguous, score, result.cautious))
     return outcomes
 
 
@@ -137,6 +138,19 @@ def top1_by_variant(outcomes: list[Outcome]) -> dict[str, tuple[int, float]]:
     }
 
 
+def cautions(outcomes: list[Outcome]) -> dict[str, tuple[int, float]]:
+    """Of the questions Lotse answers with one entry, how many and what share get the caution, by whether the
+    answer was right (in scope, right entry first), wrong (in scope, another entry first) or should have been
+    declined (out of scope)."""
+    groups: dict[str, list[bool]] = {"right": [], "wrong entry": [], "out of scope": []}
+    for o in outcomes:
+        if not o.answerable or o.ambiguous:
+            continue
+        group = "out of scope" if o.question.topic is None else "right" if o.rank == 1 else "wrong entry"
+        groups[group].append(o.cautious)
+    return {name: (len(values), _share(values)) for name, values in groups.items() if values}
+
+
 def confusions(outcomes: list[Outcome]) -> Counter[tuple[str, str]]:
     """(expected topic, topic ranked first instead) for misranked in-scope questions."""
     return Counter(
@@ -157,6 +171,7 @@ def tune(
     catalogue: Catalogue,
     max_false_abstention: float = 0.02,
     floor_quantile: float = 0.005,
+    caution_share: float = 0.8,
 ) -> tuple[SearchParams, Metrics, dict[str, float]]:
     """Tune on the newest development set and the index's own labelled questions.
 
@@ -172,6 +187,10 @@ def tune(
        predictions so that no locale abstains on more than ``max_false_abstention`` of the development sets'
        in-scope questions (``questions`` and the older sets; 2 % keeps a margin to the 3 % goal), and the
        relevance floor as the ``floor_quantile`` of their best cosine.
+    4. Place the caution threshold so that ``caution_share`` of the development sets' out-of-scope questions that
+       are still answered (cross-validated) get their answer with "your own case may differ, a counsellor can
+       check it": most of them are the detail or the personal case next to a topic, for which the topic's
+       general entry and a counsellor are the best Lotse can give.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -216,6 +235,11 @@ def tune(
         min(np.quantile(dense_tops[developed_inside & (locales == code)], floor_quantile) for code in measured)
     )
     answered = (held_out >= threshold) & (dense_tops >= floor)
+    answered_outside = held_out[answered & developed & ~y]
+    caution = threshold
+    if len(answered_outside):
+        caution = max(float(np.quantile(answered_outside, caution_share)), threshold)
+    cautioned = answered & (held_out < caution)
     cv = {
         "false_abstention": float(np.mean(~answered[developed_inside])),
         "oos_abstention": float(np.mean(~answered[~y])),
@@ -224,6 +248,8 @@ def tune(
         "worst_locale_false_abstention": max(
             float(np.mean(~answered[developed_inside & (locales == code)])) for code in measured
         ),
+        "cautioned_answers_in_scope": float(np.mean(cautioned[developed_inside & answered])),
+        "cautioned_answers_out_of_scope": float(np.mean(cautioned[developed & ~y & answered])),
         "signals": float(len(y)),
     }
     model.fit(x, y)
@@ -233,6 +259,7 @@ def tune(
         abstention_curves=curves,
         abstention_bias=bias,
         answer_threshold=round(threshold, 4),
+        caution_threshold=round(caution, 4),
         relevance_floor=round(floor - 1e-4, 4),
         fitted_on=searcher.index.manifest.training,
     )

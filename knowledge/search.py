@@ -49,6 +49,10 @@ class SearchParams:
     classifier_weight: float = 0.5  # share of the topic classifier in the dense part
     cross_locale_penalty: float = 0.0
     answer_threshold: float = 0.5  # probability of being in scope below which Lotse abstains
+    # Between the answer threshold and this one, Lotse answers with a caution: the entry is general information
+    # that may not settle the person's own case, and a counsellor can (``tune`` places it over most of the
+    # out-of-scope questions that are still answered).
+    caution_threshold: float = 0.0
     # One curve per FEATURES: (signal values, effect on the log-odds at each of them), interpolated linearly.
     abstention_curves: tuple[Curve, ...] = (FLAT,) * 5 + (((0.0, 1.0), (0.0, 12.0)),) + (FLAT,) * 4
     abstention_bias: float = -6.0
@@ -137,6 +141,7 @@ class SearchResult:
     confidence: float = 0.0  # probability that the question is in scope
     features: tuple[float, ...] = ()
     boundary: str | None = None  # when abstaining: the uncovered subject more likely than any entry, if one is
+    cautious: bool = False  # answerable, but with a confidence low enough to say "your own case may differ"
 
     @property
     def best(self) -> Hit | None:
@@ -289,10 +294,11 @@ class Searcher:
         relevant = max(dense.values(), default=0.0) >= p.relevance_floor
         answerable = bool(top) and relevant and confidence >= p.answer_threshold
         ambiguous = answerable and len(top) > 1 and top[0].score - top[1].score < p.ambiguity_margin
+        cautious = answerable and confidence < p.caution_threshold
         belongs_outside = not answerable and outside_probability > classifier_top
         subject = _uncovered_subject(evidence.outside, classifier_top) if belongs_outside else None
         return SearchResult(
-            evidence.query, evidence.locale, top[:k], answerable, ambiguous, confidence, features, subject
+            evidence.query, evidence.locale, top[:k], answerable, ambiguous, confidence, features, subject, cautious
         )
 
 

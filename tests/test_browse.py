@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 
 import pytest
 
@@ -154,3 +155,22 @@ def test_the_first_whatsapp_message_gets_its_reply_then_the_first_screen(channel
     messages, _ = run_action(ActionAnswerQuestion(), tracked)
     assert messages[0]["entry_id"] == "arrival.registration"
     assert [m["kind"] for m in messages[2:]] == (["menu", "menu"] if first_screen else [])
+
+
+def test_a_less_certain_answer_says_it_is_general_and_offers_a_person_first(services):
+    c = context(services, "tr")
+    searcher = c.knowledge.searcher
+    question = "Çocuğum için Kita yeri nasıl bulurum, nereye başvurmam gerekiyor?"
+    vector = searcher.embedder.encode_queries([question])[0]
+    evidence = searcher.gather(question, "tr", vector, searcher.params)
+    sure = searcher.decide(evidence, c.tenant, 5, replace(searcher.params, caution_threshold=0.0))
+    unsure = searcher.decide(evidence, c.tenant, 5, replace(searcher.params, caution_threshold=1.01))
+    assert sure.answerable and not sure.cautious and unsure.cautious  # the same answer, weighed twice
+
+    plain, cautious = replies.compose(sure, c)[0], replies.compose(unsure, c)[0]
+    caution = c.say(texts.GENERAL_INFORMATION)
+    assert caution not in plain["text"] and cautious["text"].startswith(f"_{caution}_")
+    assert caution != texts.GENERAL_INFORMATION  # in the user's language
+    assert cautious["entry_id"] == plain["entry_id"] and cautious["sources"] == plain["sources"]
+    # A person comes right after the guided check, which looks at the person's own case too.
+    assert payloads(cautious)[:2] == ["/start_kita_check", "/ask_human"] and "/ask_human" not in payloads(plain)

@@ -60,6 +60,7 @@ def test_tune_fits_a_threshold_and_one_curve_per_signal_on_a_small_index(small_i
     params, m, cv = evaluation.tune(searcher, tuning, catalogue)
 
     assert len(params.abstention_curves) == len(FEATURES) and 0.0 < params.answer_threshold < 1.0
+    assert params.answer_threshold <= params.caution_threshold < 1.0  # the caution band lies above the threshold
     assert params.fitted_on == "hash" and m.in_scope == 4
     assert cv["signals"] == len(tuning) + len(searcher.index.training)
     assert 0.0 <= cv["false_abstention"] <= cv["worst_locale_false_abstention"] <= 1.0
