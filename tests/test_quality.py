@@ -26,12 +26,14 @@ LABELLED = labelled_sets(ROOT / "eval")  # development and free sets
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
-# blind11's first run (round 12): top-1 0.976-0.996 per locale, out-of-scope 0.935, false abstention at most 0.012.
-NEWEST_FLOORS = {"top1": 0.93, "oos_abstention": 0.91, "false_abstention": 0.045}
-# Out-of-scope abstention per class, all locales together (about 22 questions per class and locale are too few
+# blind12's first run (round 14): top-1 0.980-1.000 per locale, out-of-scope 0.958, false abstention at most 0.012.
+NEWEST_FLOORS = {"top1": 0.95, "oos_abstention": 0.93, "false_abstention": 0.03}
+# Out-of-scope abstention per class, all locales together (about 25 questions per class and locale are too few
 # for a floor per cell).
-# blind11: far 1.00, local 0.95, everyday 1.00, near 0.75, chatter 0.99.
-NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.92, "everyday": 0.95, "near": 0.70, "chatter": 0.96}
+# blind12: far 1.00, local 1.00, everyday 0.96, near 0.84, chatter 1.00.
+NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.95, "everyday": 0.92, "near": 0.78, "chatter": 0.96}
+# Of the out-of-scope questions still answered, the share answered with the caution (blind12: 0.905 of 42).
+NEWEST_CAUTION_FLOOR = 0.75
 
 
 def _folded(text: str) -> str:
@@ -108,3 +110,5 @@ def test_newest_blind_set_holds_its_floors(knowledge):
         assert m.false_abstention <= NEWEST_FLOORS["false_abstention"], f"{locale}: {m.false_abstention:.3f}"
     for kind, row in evaluation.abstention_by_class(outcomes).items():
         assert row["all"][1] >= NEWEST_CLASS_FLOORS[kind], f"{kind}: {row['all'][1]:.3f}"
+    answered_outside, cautioned = evaluation.cautions(outcomes)["out of scope"]
+    assert cautioned >= NEWEST_CAUTION_FLOOR, f"{cautioned:.3f} of {answered_outside} answered out-of-scope questions"
