@@ -248,8 +248,8 @@ def tune(
         "worst_locale_false_abstention": max(
             float(np.mean(~answered[developed_inside & (locales == code)])) for code in measured
         ),
-        "cautioned_answers_in_scope": float(np.mean(cautioned[developed_inside & answered])),
-        "cautioned_answers_out_of_scope": float(np.mean(cautioned[developed & ~y & answered])),
+        "cautioned_answers_in_scope": _mean(cautioned[developed_inside & answered]),
+        "cautioned_answers_out_of_scope": _mean(cautioned[developed & ~y & answered]),
         "signals": float(len(y)),
     }
     model.fit(x, y)
@@ -264,6 +264,11 @@ def tune(
         fitted_on=searcher.index.manifest.training,
     )
     return tuned, metrics(run(searcher, inside, catalogue, params=tuned, evidence=evidence)), cv
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean, or NaN for nothing to average (without numpy's warning)."""
+    return float(np.mean(values)) if values.size else float("nan")
 
 
 def _additive_curves(model, x: np.ndarray) -> tuple[tuple[Curve, ...], float]:
