@@ -64,6 +64,11 @@ class ChatMessage(BaseModel):
     kind: str | None = Field(
         default=None, description="What the message is: answer, menu (first screen, topic list), feedback, ..."
     )
+    cautious: bool = Field(
+        default=False,
+        description="An answer given as general information: it opens with a note that one's own case may "
+        "differ and offers a counsellor first.",
+    )
 
 
 class ChatResponse(BaseModel):

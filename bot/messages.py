@@ -60,6 +60,7 @@ class BotMessage(TypedDict, total=False):
     checked: str | None  # ISO date on which the entry's facts were checked (answers from an entry only)
     locale: str
     handover: bool
+    cautious: bool  # an answer given as general information: the search is less sure it settles the question
     kind: str  # answer | no_answer | clarify | handover | feedback | flow | notice | smalltalk
 
 
@@ -73,6 +74,7 @@ def bot_message(
     checked: str | None = None,
     handover: bool = False,
     kind: str = "notice",
+    cautious: bool = False,
 ) -> BotMessage:
     return BotMessage(
         text=text,
@@ -82,6 +84,7 @@ def bot_message(
         entry_id=entry_id,
         checked=checked,
         handover=handover,
+        cautious=cautious,
         kind=kind,
     )
 

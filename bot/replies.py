@@ -114,6 +114,7 @@ def answer(
         entry_id=entry.id,
         checked=entry.checked.isoformat(),
         kind="answer",
+        cautious=cautious,
     )
     feedback = bot_message(
         c.say(texts.DID_THIS_HELP),

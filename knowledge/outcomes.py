@@ -16,7 +16,7 @@ from typing import Literal, get_args
 
 from knowledge.database import Database, open_database
 
-Outcome = Literal["answered", "asked_back", "declined", "handed_over", "degraded", "other"]
+Outcome = Literal["answered", "answered_with_caution", "asked_back", "declined", "handed_over", "degraded", "other"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 Dimension = Literal["day", "locale", "channel", "topic", "outcome"]
 DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)

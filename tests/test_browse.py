@@ -172,5 +172,6 @@ def test_a_less_certain_answer_says_it_is_general_and_offers_a_person_first(serv
     assert caution not in plain["text"] and cautious["text"].startswith(f"_{caution}_")
     assert caution != texts.GENERAL_INFORMATION  # in the user's language
     assert cautious["entry_id"] == plain["entry_id"] and cautious["sources"] == plain["sources"]
+    assert cautious["cautious"] and not plain["cautious"]  # counted apart on the dashboard (api/usage.py)
     # A person comes right after the guided check, which looks at the person's own case too.
     assert payloads(cautious)[:2] == ["/start_kita_check", "/ask_human"] and "/ask_human" not in payloads(plain)

@@ -109,6 +109,7 @@ def test_chat_turns_are_counted_and_shown(client, upstreams: Upstreams):
     assert usage["turns"] == 4 and usage["conversations"] == 3
     assert usage["outcomes"] == {
         "answered": 2,
+        "answered_with_caution": 0,
         "asked_back": 0,
         "declined": 1,
         "handed_over": 0,

@@ -13,7 +13,7 @@ from api.usage import outcome_of
 from bot.messages import bot_message
 from knowledge import insights
 from knowledge.feedback import Declined, FeedbackStore
-from knowledge.outcomes import ALL_TENANTS, OutcomeStore, TurnCount
+from knowledge.outcomes import ALL_TENANTS, OUTCOMES, OutcomeStore, TurnCount
 from knowledge.tenants import TENANT_ID
 
 DAY = date(2026, 11, 30)
@@ -51,7 +51,7 @@ def test_an_empty_history_gives_zeros_for_every_day(store):
     assert stats.turns == stats.conversations == 0
     assert [d.day for d in stats.days] == [DAY - timedelta(days=n) for n in range(6, -1, -1)]
     assert all(d.turns == 0 for d in stats.days)
-    assert set(stats.outcomes) == {"answered", "asked_back", "declined", "handed_over", "degraded", "other"}
+    assert set(stats.outcomes) == set(OUTCOMES)
     assert stats.topics == [] and stats.language.answers == 0
 
 
@@ -95,6 +95,12 @@ def test_usage_by_day_channel_language_outcome_and_topic(store):
 )
 def test_the_outcome_of_a_turn_comes_from_its_message_kinds(kinds, degraded, expected):
     assert outcome_of([bot_message("x", "de", kind=k) for k in kinds], degraded) == expected
+
+
+def test_an_answer_given_as_general_information_is_counted_apart():
+    cautious = [bot_message("x", "de", kind="answer", cautious=True), bot_message("x", "de", kind="feedback")]
+    assert outcome_of(cautious, False) == "answered_with_caution"
+    assert outcome_of(cautious, True) == "degraded"
 
 
 def declined(question, count=1, locale="de", subject=None) -> Declined:
