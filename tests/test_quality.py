@@ -26,14 +26,14 @@ LABELLED = labelled_sets(ROOT / "eval")  # development and free sets
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
-# blind12's first run (round 14): top-1 0.980-1.000 per locale, out-of-scope 0.958, false abstention at most 0.012.
+# blind13's first run (round 15): top-1 0.984-1.000 per locale, out-of-scope 0.954, false abstention at most 0.008.
 NEWEST_FLOORS = {"top1": 0.95, "oos_abstention": 0.93, "false_abstention": 0.03}
 # Out-of-scope abstention per class, all locales together (about 25 questions per class and locale are too few
 # for a floor per cell).
-# blind12: far 1.00, local 1.00, everyday 0.96, near 0.84, chatter 1.00.
-NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.95, "everyday": 0.92, "near": 0.78, "chatter": 0.96}
-# Of the out-of-scope questions still answered, the share answered with the caution (blind12: 0.905 of 42).
-NEWEST_CAUTION_FLOOR = 0.75
+# blind13: far 1.00, local 1.00, everyday 1.00, near 0.80, chatter 0.98.
+NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.95, "everyday": 0.94, "near": 0.74, "chatter": 0.94}
+# Of the out-of-scope questions still answered, the share answered with the caution (blind13: 0.760 of 50).
+NEWEST_CAUTION_FLOOR = 0.65
 
 
 def _folded(text: str) -> str:
