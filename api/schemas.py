@@ -67,7 +67,7 @@ class ChatMessage(BaseModel):
     cautious: bool = Field(
         default=False,
         description="An answer given as general information: it opens with a note that one's own case may "
-        "differ and offers a counsellor first.",
+        "differ, and its buttons offer a person (after a guided check where the topic has one).",
     )
 
 

@@ -28,7 +28,14 @@ from knowledge.service import KnowledgeService
 from tests.fakes import api_settings
 
 CHANNELS = {"web": 0.6, "telegram": 0.25, "whatsapp": 0.15}
-OTHER_OUTCOMES = {"asked_back": 0.08, "declined": 0.12, "handed_over": 0.05, "degraded": 0.01, "other": 0.2}
+OTHER_OUTCOMES = {
+    "answered_with_caution": 0.06,
+    "asked_back": 0.08,
+    "declined": 0.12,
+    "handed_over": 0.05,
+    "degraded": 0.01,
+    "other": 0.2,
+}
 ADMIN = "bench-admin-token"
 
 

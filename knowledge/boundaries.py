@@ -8,8 +8,8 @@ Two kinds of file, both ``<locale>.yaml`` with ``topics: {label: [questions]}``:
   ``general-local``, ``general-everyday``, ``general-near`` and ``general-chatter`` teach the classifier what
   "none of the topics" looks like, far from the catalogue as well as next to it. Like the ``out_of_scope``
   intent of a Rasa FAQ bot. When an entry is written for a subject, remove the subject. ``general-near`` ends
-  with three questions per catalogue topic (under ``# beside <topic id>``) that sit right next to it and that
-  its entry does not answer: when an entry grows to answer one, move it to ``knowledge/questions/``.
+  with two or three questions per catalogue topic (under ``# beside <topic id>``) that sit right next to it and
+  that its entry does not answer: when an entry grows to answer one, move it to ``knowledge/questions/``.
 The older development sets and the free sets join them as a third source (``knowledge.question_sets``).
 """
 

@@ -16,7 +16,8 @@ from typing import Literal, get_args
 
 from knowledge.database import Database, open_database
 
-Outcome = Literal["answered", "answered_with_caution", "asked_back", "declined", "handed_over", "degraded", "other"]
+# New outcomes go last: the CSV export has one column per outcome, in this order.
+Outcome = Literal["answered", "asked_back", "declined", "handed_over", "degraded", "other", "answered_with_caution"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 Dimension = Literal["day", "locale", "channel", "topic", "outcome"]
 DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)

@@ -35,9 +35,10 @@ def basic(token: str, user: str = "anyone") -> dict[str, str]:
     return {"authorization": "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()}
 
 
-def chat(client, message: str, session: str = "s1", locale: str = "de") -> None:
+def chat(client, message: str, session: str = "s1", locale: str = "de") -> dict:
     response = client.post("/api/v1/chat", json={"session_id": session, "message": message, "locale": locale})
     assert response.status_code == 200
+    return response.json()
 
 
 @pytest.mark.parametrize("headers", [{}, bearer("wrong"), basic("wrong"), {"authorization": "Basic !!!"}])
@@ -100,28 +101,38 @@ def test_chat_turns_are_counted_and_shown(client, upstreams: Upstreams):
     ]
     chat(client, "Was kostet die Kita?")
     chat(client, "Und für zwei Kinder?")
+    upstreams.rasa_messages = [  # an answer given as general information ("your own case may be different")
+        {
+            "text": "_Das ist eine allgemeine Information …_ Kita …",
+            "locale": "de",
+            "kind": "answer",
+            "entry_id": "kita.costs",
+            "cautious": True,
+        },
+    ]
+    assert chat(client, "Die Kita will von uns 400 Euro, stimmt das?")["messages"][0]["cautious"] is True
     upstreams.rasa_messages = [{"text": "Leider …", "locale": "de", "kind": "no_answer", "handover": True}]
     chat(client, "Wo kann ich mein Auto anmelden?", session="s2")
     upstreams.rasa_down = True
     chat(client, "Was kostet die Kita?", session="s3")  # answered from the knowledge search alone
 
     usage = client.get("/api/v1/stats", headers=bearer(DEMO_TOKEN)).json()["usage"]
-    assert usage["turns"] == 4 and usage["conversations"] == 3
+    assert usage["turns"] == 5 and usage["conversations"] == 3
     assert usage["outcomes"] == {
         "answered": 2,
-        "answered_with_caution": 0,
+        "answered_with_caution": 1,
         "asked_back": 0,
         "declined": 1,
         "handed_over": 0,
         "degraded": 1,
         "other": 0,
     }
-    assert {"locale": "de", "topic": "kita.costs", "turns": 3} in usage["topics"]
-    assert usage["days"][-1]["channels"] == {"web": 4}
+    assert {"locale": "de", "topic": "kita.costs", "turns": 4} in usage["topics"]
+    assert usage["days"][-1]["channels"] == {"web": 5}
     assert client.get("/api/v1/stats", headers=bearer(OTHER_TOKEN)).json()["usage"]["turns"] == 0
 
     rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/stats.csv", headers=bearer(DEMO_TOKEN)).text)))
-    assert len(rows) == 30 and rows[-1]["turns"] == "4" and rows[-1]["declined"] == "1" and rows[0]["turns"] == "0"
+    assert len(rows) == 30 and rows[-1]["turns"] == "5" and rows[-1]["declined"] == "1" and rows[0]["turns"] == "0"
 
     page = client.get("/dashboard", headers=basic(DEMO_TOKEN)).text
     assert '<html lang="de">' in page and "Nachrichten nach Kanal" in page and "kita.costs" in page
