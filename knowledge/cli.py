@@ -283,21 +283,12 @@ def evaluate(
         result["abstention_by_class"] = by_class
     by_variant = evaluation.top1_by_variant(outcomes)
     if len(by_variant) > 1:
-        variant_table = Table(title="Top-1 by way of writing")
-        for column in ("variant", "questions", "top-1"):
-            variant_table.add_column(column, justify="right")
-        for variant, (count, top1) in by_variant.items():
-            variant_table.add_row(variant, str(count), f"{top1:.3f}")
-        console.print(variant_table)
+        console.print(_shares_table("Top-1 by way of writing", ("variant", "questions", "top-1"), by_variant))
         result["top1_by_variant"] = by_variant
     cautions = evaluation.cautions(outcomes)
     if cautions:
-        caution_table = Table(title="Answered with one entry: share given with the caution (your case may differ)")
-        for column in ("answer", "questions", "with caution"):
-            caution_table.add_column(column, justify="right")
-        for name, (count, share) in cautions.items():
-            caution_table.add_row(name, str(count), f"{share:.3f}")
-        console.print(caution_table)
+        title = "Answered with one entry: share given with the caution (your case may differ)"
+        console.print(_shares_table(title, ("answer", "questions", "with caution"), cautions))
         result["cautions"] = cautions
     pairs = evaluation.confusions(outcomes)
     if pairs and confused:
@@ -351,6 +342,16 @@ def evaluate(
         )
     if json_out:
         json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def _shares_table(title: str, columns: tuple[str, str, str], rows: dict[str, tuple[int, float]]) -> Table:
+    """One row per group: its name, how many questions, and a share among them."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right")
+    for name, (count, share) in rows.items():
+        table.add_row(name, str(count), f"{share:.3f}")
+    return table
 
 
 def _class_table(by_class: dict[str, dict[str, tuple[int, float]]]) -> Table:
