@@ -26,13 +26,13 @@ LABELLED = labelled_sets(ROOT / "eval")  # development and free sets
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
-# blind13's first run (round 15): top-1 0.984-1.000 per locale, out-of-scope 0.954, false abstention at most 0.008.
-NEWEST_FLOORS = {"top1": 0.95, "oos_abstention": 0.93, "false_abstention": 0.03}
+# blind14's first run (round 16): top-1 0.967-0.996 per locale, out-of-scope 0.978, false abstention at most 0.008.
+NEWEST_FLOORS = {"top1": 0.95, "oos_abstention": 0.95, "false_abstention": 0.03}
 # Out-of-scope abstention per class, all locales together (about 25 questions per class and locale are too few
 # for a floor per cell).
-# blind13: far 1.00, local 1.00, everyday 1.00, near 0.80, chatter 0.98.
-NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.95, "everyday": 0.94, "near": 0.74, "chatter": 0.94}
-# Of the out-of-scope questions still answered, the share answered with the caution (blind13: 0.760 of 50).
+# blind14: far 1.00, local 1.00, everyday 1.00, near 0.90, chatter 1.00.
+NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.96, "everyday": 0.96, "near": 0.85, "chatter": 0.96}
+# Of the out-of-scope questions still answered, the share answered with the caution (blind14: 0.78 of 23).
 NEWEST_CAUTION_FLOOR = 0.65
 
 
