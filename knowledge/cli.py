@@ -313,21 +313,26 @@ def evaluate(
             console.print(_metrics_table(f"{name} only (ranking; abstention not calibrated for it)", part))
             result[name] = {k: asdict(v) for k, v in part.items()}
     if langid:
-        from knowledge.langid import detect
+        from knowledge.langid import MIN_CONFIDENCE, detect
 
-        hits: dict[str, list[bool]] = {}
+        # Per locale: (right, wrong and confident). A confident wrong guess is the harmful one: the reply and the
+        # session switch to a language the person may not read; an unsure guess keeps the session's language.
+        hits: dict[str, list[tuple[bool, bool]]] = {}
         for item in items:
             found = detect(item.q)
-            hits.setdefault(item.locale, []).append(bool(found) and found.locale == item.locale)
+            right = bool(found) and found.locale == item.locale
+            confident = bool(found) and found.confidence >= MIN_CONFIDENCE
+            hits.setdefault(item.locale, []).append((right, confident and not right))
+        hits["all"] = [h for code in sorted(hits) for h in hits[code]]
+        shares = {code: tuple(sum(h[i] for h in values) / len(values) for i in (0, 1)) for code, values in hits.items()}
         lang_table = Table(title="Language identification (no locale given)")
-        lang_table.add_column("locale")
-        lang_table.add_column("accuracy", justify="right")
-        for code, values in sorted(hits.items()):
-            lang_table.add_row(code, f"{sum(values) / len(values):.3f}")
-        all_values = [v for values in hits.values() for v in values]
-        lang_table.add_row("all", f"{sum(all_values) / len(all_values):.3f}")
+        for column in ("locale", "accuracy", "wrong and confident"):
+            lang_table.add_column(column, justify="left" if column == "locale" else "right")
+        for code, (accuracy, confident_wrong) in shares.items():
+            lang_table.add_row(code, f"{accuracy:.3f}", f"{confident_wrong:.3f}")
         console.print(lang_table)
-        result["langid"] = {code: sum(v) / len(v) for code, v in hits.items()}
+        result["langid"] = {code: share[0] for code, share in shares.items() if code != "all"}
+        result["langid_confident_wrong"] = {code: share[1] for code, share in shares.items() if code != "all"}
     for outcome in [o for o in outcomes if o.question.topic and o.rank != 1][:errors]:
         console.print(
             f"[yellow]{outcome.question.locale}[/yellow] {outcome.question.q!r}: expected "
