@@ -4,20 +4,21 @@ Uses Lingua (bundled n-gram models, no download), restricted to the supported lo
 both faster and more accurate on the very short messages people send. Two things about how newcomers write
 decide the rest:
 
-- **The script first.** A message with Arabic or Cyrillic letters is in one of the locales written in that
-  script (Babel's likely script per language: ar and fa, uk, ru and bg), whatever Latin-letter words it holds;
-  only its words in that script are read. "Kita-Gutschein رو از کجا بگیرم؟" is Persian, not German.
+- **The script first.** A message with at least a third of its words in Arabic or Cyrillic letters is in one
+  of the locales written in that script (Babel's likely script per language: ar and fa, uk, ru and bg), whatever
+  Latin-letter words it holds; only its words in that script are read. "Kita-Gutschein رو از کجا بگیرم؟" is
+  Persian, not German; "Ich heiße Ольга und brauche einen Termin" stays German.
 - **German office words do not make a message German.** Jobcenter, Aufenthaltstitel or Anmeldung are long and
   very German, so Lingua puts German first for an English, Turkish or Romanian message that uses a few of them.
   When German leads, the message's parts are read (``detect_multiple_languages_of``); another language wins
-  when it covers at least as many words as German, with its share of the words as the confidence.
+  when it covers at least as many words as German and at least ``MIN_OTHER_WORDS`` ("Hallo zusammen" stays
+  German), with its share of the words as the confidence.
 
 Accuracy on short messages is measured by ``python -m knowledge eval --langid`` (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -29,14 +30,17 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 import locales
 
 MIN_CONFIDENCE = 0.5  # below this, keep the session's or channel's locale
+MIN_OTHER_WORDS = 4  # "Hallo zusammen" is German; a language beside German office words needs a sentence of its own
 LATIN = "Latn"
 # Unicode character names start with the script's name; the scripts of the supported locales.
 _SCRIPT_NAMES = {"LATIN": LATIN, "ARABIC": "Arab", "CYRILLIC": "Cyrl"}
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
 class Detection:
+    """The locale and how sure: Lingua's probability, or the share of the message's words in that language when
+    the message was read by script or part by part (see the module docstring). Compare it with MIN_CONFIDENCE."""
+
     locale: str
     confidence: float
 
@@ -63,12 +67,21 @@ def _script_of_letter(letter: str) -> str | None:
     return _SCRIPT_NAMES.get(unicodedata.name(letter, "").split(" ", 1)[0])
 
 
+def _script_of_word(word: str) -> str | None:
+    """The script of a word whose letters are all in one known script; None for mixed or unknown letters."""
+    scripts = {_script_of_letter(ch) for ch in word if ch.isalpha()}
+    return scripts.pop() if len(scripts) == 1 else None
+
+
 @lru_cache(maxsize=1)
 def _detectors() -> tuple[LanguageDetector, dict[str, tuple[str, ...]], dict[str, LanguageDetector]]:
     """One detector over every supported locale, the locales per non-Latin script, and a detector per script."""
     by_script: dict[str, list[str]] = {}
     for code in locales.SUPPORTED:
         by_script.setdefault(script_of_locale(code), []).append(code)
+    unknown = set(by_script) - set(_SCRIPT_NAMES.values())
+    if unknown:  # a new locale in another script: its letters must be recognised, or it would never be detected
+        raise ValueError(f"scripts {sorted(unknown)} of supported locales are missing from _SCRIPT_NAMES")
     scripts = {script: tuple(codes) for script, codes in by_script.items() if script != LATIN}
     per_script = {script: _build(list(codes)) for script, codes in scripts.items() if len(codes) > 1}
     return _build(list(locales.SUPPORTED)), scripts, per_script
@@ -79,8 +92,9 @@ def warm_up() -> None:
 
 
 def _best(detector: LanguageDetector, text: str) -> Detection | None:
+    """Lingua's first language, or None when it cannot read the text at all (every value 0)."""
     values = detector.compute_language_confidence_values(text)
-    return Detection(_code(values[0].language), float(values[0].value)) if values else None
+    return Detection(_code(values[0].language), float(values[0].value)) if values and values[0].value > 0 else None
 
 
 def _beyond_german_words(detector: LanguageDetector, text: str) -> Detection | None:
@@ -92,22 +106,29 @@ def _beyond_german_words(detector: LanguageDetector, text: str) -> Detection | N
     if not words:
         return None
     language, count = words.most_common(1)[0]
-    return Detection(_code(language), count / (german + sum(words.values()))) if count >= german else None
+    if count < max(german, MIN_OTHER_WORDS):
+        return None
+    return Detection(_code(language), count / (german + sum(words.values())))
 
 
 def detect(text: str) -> Detection | None:
-    """Best supported locale for ``text`` with its confidence, or None without letters of a supported script."""
-    letters = Counter(script for ch in text if ch.isalpha() and (script := _script_of_letter(ch)))
-    if not letters:
+    """Best supported locale for ``text`` with its confidence, or None when no supported language can be read."""
+    if not any(ch.isalpha() for ch in text):
         return None
     every_locale, scripts, per_script = _detectors()
-    written_in = [script for script, _ in letters.most_common() if script in scripts]
-    if written_in:
-        script = written_in[0]
-        if len(scripts[script]) == 1:
-            return Detection(scripts[script][0], 1.0)
-        own_words = " ".join(w for w in _WORD.findall(text) if any(_script_of_letter(ch) == script for ch in w))
-        return _best(per_script[script], own_words)
+    words = text.split()
+    by_script = Counter(script for word in words if (script := _script_of_word(word)) in scripts)
+    if by_script:
+        script, count = by_script.most_common(1)[0]
+        # A message in Arabic or Cyrillic letters, beside German office words: a name or a look-alike letter in a
+        # Latin message ("Ich heiße Ольга") is not enough.
+        if 3 * count >= len(words):
+            if len(scripts[script]) == 1:
+                return Detection(scripts[script][0], 1.0)
+            own_words = " ".join(word for word in words if _script_of_word(word) == script)
+            found = _best(per_script[script], own_words)
+            if found:
+                return found
     found = _best(every_locale, text)
     if found and found.locale == "de":
         return _beyond_german_words(every_locale, text) or found

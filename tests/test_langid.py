@@ -1,6 +1,7 @@
 import pytest
 
-from knowledge.langid import detect, detect_locale, script_of_locale
+from knowledge.langid import _SCRIPT_NAMES, detect, detect_locale, script_of_locale
+from locales import SUPPORTED
 
 
 @pytest.mark.parametrize(
@@ -32,20 +33,33 @@ def test_no_text_no_guess():
         # German office words in a message written in another language: the language of the other words counts.
         ("Where can I get the Wohnberechtigungsschein and does the Jobcenter pay the Kaution?", "en"),
         ("my Aufenthaltserlaubnis expires soon, the Ausländerbehörde has no Termin", "en"),
-        ("Jobcenter Bürgergeld başvurusu için hangi belgeler lazım?", "tr"),
-        ("am primit un Bescheid de la Familienkasse, ce trebuie sa fac?", "ro"),
+        ("am primit un Bescheid de la Familienkasse pentru copil, ce trebuie sa fac acum?", "ro"),
         ("Kita-Gutschein رو از کجا بگیرم؟ Jugendamt کمک می‌کنه؟", "fa"),
         ("وين بقدر اعمل Anmeldung إذا ما عندي Wohnungsgeberbestätigung", "ar"),
         ("Как получить Wohnberechtigungsschein в Берлине?", "ru"),
-        # German with an English word stays German.
-        ("Ich suche einen Job als Fahrer, kann mir das Jobcenter bei der Bewerbung helfen?", "de"),
+        ("Де отримати Wohnberechtigungsschein і Kita-Gutschein?", "uk"),
     ],
 )
 def test_german_office_words_do_not_make_a_message_german(text, locale):
     assert detect_locale(text) == locale
 
 
-def test_script_decides_between_locales_of_different_scripts():
-    assert script_of_locale("fa") == "Arab" and script_of_locale("bg") == "Cyrl" and script_of_locale("tr") == "Latn"
-    assert detect("Привіт, як справи? Anmeldung").locale == "uk"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hallo zusammen",
+        "Okay super danke",
+        "Ich suche einen Job als Fahrer, kann mir das Jobcenter bei der Bewerbung helfen?",
+        "Ich heiße Ольга und brauche einen Termin beim Jobcenter",  # a name in another script
+        "Wie bekomme ich \u0435inen Termin bei der Ausländerbehörde?",  # a Cyrillic "е" in "einen"
+    ],
+)
+def test_german_with_a_foreign_word_never_switches_to_another_language(text):
+    assert detect_locale(text) in ("de", None)  # None: unsure, the session keeps its language
+
+
+def test_every_supported_locale_is_written_in_a_script_the_detector_knows():
+    assert script_of_locale("fa") == "Arab" and script_of_locale("bg") == "Cyrl"
     assert detect("你好") is None  # no letters of a supported script: keep the session's locale
+    for code in SUPPORTED:
+        assert script_of_locale(code) in _SCRIPT_NAMES.values(), code
