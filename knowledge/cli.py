@@ -323,7 +323,7 @@ def evaluate(
             right = bool(found) and found.locale == item.locale
             confident = bool(found) and found.confidence >= MIN_CONFIDENCE
             hits.setdefault(item.locale, []).append((right, confident and not right))
-        hits["all"] = [h for values in list(hits.values()) for h in values]  # every question, short ones too
+        hits["all"] = [h for values in hits.values() for h in values]  # every question, short ones too
         shares = {code: tuple(sum(h[i] for h in values) / len(values) for i in (0, 1)) for code, values in hits.items()}
         lang_table = Table(title="Language identification (no locale given)")
         for column in ("locale", "accuracy", "wrong and confident"):

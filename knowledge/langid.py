@@ -116,8 +116,8 @@ def detect(text: str) -> Detection | None:
     if not any(ch.isalpha() for ch in text):
         return None
     every_locale, scripts, per_script = _detectors()
-    words = text.split()
-    by_script = Counter(script for word in words if (script := _script_of_word(word)) in scripts)
+    words = [(word, _script_of_word(word)) for word in text.split()]
+    by_script = Counter(script for _, script in words if script in scripts)
     if by_script:
         script, count = by_script.most_common(1)[0]
         # A message in Arabic or Cyrillic letters, beside German office words: a name or a look-alike letter in a
@@ -125,7 +125,7 @@ def detect(text: str) -> Detection | None:
         if 3 * count >= len(words):
             if len(scripts[script]) == 1:
                 return Detection(scripts[script][0], 1.0)
-            own_words = " ".join(word for word in words if _script_of_word(word) == script)
+            own_words = " ".join(word for word, its_script in words if its_script == script)
             found = _best(per_script[script], own_words)
             if found:
                 return found
