@@ -93,7 +93,8 @@ def load_boundaries(directory: Path) -> tuple[TrainingSet, list[Problem]]:
     return _load(directory, BoundaryFile, CLASS_PREFIX, known=None)
 
 
-def load_topic_questions(directory: Path, topics: set[str]) -> tuple[TrainingSet, list[Problem]]:
+def load_topic_questions(directory: Path, topics: set[str] | None) -> tuple[TrainingSet, list[Problem]]:
+    """The topic questions; ``topics`` None reads them without checking their ids against a catalogue."""
     return _load(directory, TopicQuestionsFile, "", known=topics)
 
 

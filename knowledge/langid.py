@@ -13,6 +13,13 @@ decide the rest:
   When German leads, the message's parts are read (``detect_multiple_languages_of``); another language wins
   when it covers at least as many words as German and at least ``MIN_OTHER_WORDS`` ("Hallo zusammen" stays
   German), with its share of the words as the confidence.
+- **Arabic, Persian, Ukrainian, Russian and Bulgarian typed in Latin letters** ("ana 3andi ta2min?", "mitoonam
+  kar konam?", "kakvo e tazi karta") have no Lingua model: Lingua calls them Turkish, English or Romanian, and is
+  sure of it. A Latin-letter message is first read by a small character n-gram model (scikit-learn, fitted once
+  per process in about 6 s) learned from the topic questions in ``knowledge/questions/`` that are written in
+  Latin letters: there people of each locale ask in the letters they type, and for ar, fa, uk, ru and bg those
+  are the romanised questions. When it gives a locale of another script at least ``MIN_CONFIDENCE``, that
+  locale wins; otherwise Lingua decides, as it reads German, English, Turkish and Romanian better.
 
 Accuracy on short messages is measured by ``python -m knowledge eval --langid`` (see docs/benchmarks.md).
 """
@@ -23,17 +30,26 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel.core import get_global
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 import locales
+from knowledge.boundaries import load_topic_questions
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
 
 MIN_CONFIDENCE = 0.5  # below this, keep the session's or channel's locale
 MIN_OTHER_WORDS = 4  # "Hallo zusammen" is German; a language beside German office words needs a sentence of its own
 LATIN = "Latn"
 # Unicode character names start with the script's name; the scripts of the supported locales.
 _SCRIPT_NAMES = {"LATIN": LATIN, "ARABIC": "Arab", "CYRILLIC": "Cyrl"}
+# The romanised-message model learns from the topic questions (knowledge content, not evaluation sets).
+TOPIC_QUESTIONS = Path(__file__).resolve().parent / "questions"
 
 
 @dataclass(frozen=True)
@@ -87,8 +103,45 @@ def _detectors() -> tuple[LanguageDetector, dict[str, tuple[str, ...]], dict[str
     return _build(list(locales.SUPPORTED)), scripts, per_script
 
 
+def _mostly_latin(scripts: list[str | None]) -> bool:
+    return bool(scripts) and 3 * scripts.count(LATIN) >= 2 * len(scripts)
+
+
+@lru_cache(maxsize=1)
+def _romanised_model() -> tuple[TfidfVectorizer, LogisticRegression] | None:
+    """A character n-gram model of the locale of a Latin-letter message (see module docstring), or None when the
+    topic questions hold Latin-letter questions of fewer than two locales."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    training, _ = load_topic_questions(TOPIC_QUESTIONS, None)  # a broken file is the validator's to report
+    latin = [q for q in training.questions if _mostly_latin([_script_of_word(w) for w in q.text.split()])]
+    if len({q.locale for q in latin}) < 2:
+        return None
+    # char_wb: n-grams inside words, so digits that stand for letters ("3andi", "7aga") count as spelling.
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2)
+    features = vectorizer.fit_transform([q.text for q in latin])
+    model = LogisticRegression(C=10.0, max_iter=3000).fit(features, [q.locale for q in latin])
+    return vectorizer, model
+
+
+def _romanised(text: str) -> Detection | None:
+    """The locale of a message in another script typed in Latin letters, when the model is sure enough."""
+    fitted = _romanised_model()
+    if fitted is None:
+        return None
+    vectorizer, model = fitted
+    probabilities = model.predict_proba(vectorizer.transform([text]))[0]
+    best = int(probabilities.argmax())
+    code, confidence = str(model.classes_[best]), float(probabilities[best])
+    if script_of_locale(code) == LATIN or confidence < MIN_CONFIDENCE:
+        return None
+    return Detection(code, confidence)
+
+
 def warm_up() -> None:
     _detectors()
+    _romanised_model()
 
 
 def _best(detector: LanguageDetector, text: str) -> Detection | None:
@@ -129,6 +182,10 @@ def detect(text: str) -> Detection | None:
             found = _best(per_script[script], own_words)
             if found:
                 return found
+    if _mostly_latin([script for _, script in words]):
+        found = _romanised(text)
+        if found:
+            return found
     found = _best(every_locale, text)
     if found and found.locale == "de":
         return _beyond_german_words(every_locale, text) or found

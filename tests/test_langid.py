@@ -1,5 +1,6 @@
 import pytest
 
+from knowledge import langid
 from knowledge.langid import _SCRIPT_NAMES, detect, detect_locale, script_of_locale
 from locales import SUPPORTED
 
@@ -63,3 +64,55 @@ def test_every_supported_locale_is_written_in_a_script_the_detector_knows():
     assert detect("你好") is None  # no letters of a supported script: keep the session's locale
     for code in SUPPORTED:
         assert script_of_locale(code) in _SCRIPT_NAMES.values(), code
+
+
+ROMANISED = [
+    ("salam, ana hon min shahrein, kif ba3mel 7esab bel bank?", "ar"),
+    ("el shoghl bido ra2m el daribe, men wein bjibo?", "ar"),
+    ("salam, man tazeh be alman amadam, kojast ke bayad esm benevisam baraye kelas-e zaban?", "fa"),
+    ("bache-am mariz shode, shab kojast doktor peyda konam?", "fa"),
+    ("dobryi den, de meni otrymaty dovidku pro reiestratsiiu?", "uk"),
+    ("zdravstvuyte, gde mne nayti vracha kotoryy govorit po-russki?", "ru"),
+    ("zdraveite, kak da si namerya rabota kato shofyor tuk?", "bg"),
+]
+
+
+@pytest.mark.parametrize("text, locale", ROMANISED)
+def test_languages_of_other_scripts_typed_in_latin_letters(text, locale):
+    assert detect_locale(text) == locale
+
+
+def test_lingua_alone_misreads_romanised_messages():
+    """Why the romanised model is there: without it these messages were read as Turkish, English or Romanian."""
+    every_locale = langid._detectors()[0]
+    misread = [
+        text
+        for text, locale in ROMANISED
+        if (found := langid._best(every_locale, text)) is None or found.locale != locale
+    ]
+    assert len(misread) >= len(ROMANISED) - 2
+
+
+@pytest.mark.parametrize(
+    "text, locale",
+    [
+        ("Wo kann ich mich in Hamburg ummelden?", "de"),
+        ("my landlord keeps the deposit, what can I do", "en"),
+        ("annemin bakıma ihtiyacı var, kimden yardım alabilirim", "tr"),
+        ("unde gasesc un medic de familie care vorbeste romaneste", "ro"),
+        ("cocugum icin kres yeri nasil bulurum", "tr"),  # Turkish without its letters stays Turkish
+    ],
+)
+def test_latin_script_locales_are_not_taken_for_romanised_ones(text, locale):
+    assert detect_locale(text) == locale
+
+
+def test_without_latin_letter_topic_questions_lingua_decides_alone(tmp_path, monkeypatch):
+    (tmp_path / "de.yaml").write_text("locale: de\ntopics:\n  arrival.registration: [Wo melde ich mich an?]\n")
+    monkeypatch.setattr(langid, "TOPIC_QUESTIONS", tmp_path)
+    langid._romanised_model.cache_clear()
+    try:
+        assert langid._romanised_model() is None
+        assert detect_locale("Wo kann ich mich in Hamburg ummelden?") == "de"
+    finally:
+        langid._romanised_model.cache_clear()
