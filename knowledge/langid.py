@@ -15,10 +15,11 @@ decide the rest:
   German), with its share of the words as the confidence.
 - **Arabic, Persian, Ukrainian, Russian and Bulgarian typed in Latin letters** ("ana 3andi ta2min?", "mitoonam
   kar konam?", "kakvo e tazi karta") have no Lingua model: Lingua calls them Turkish, English or Romanian, and is
-  sure of it. A Latin-letter message is first read by a small character n-gram model (scikit-learn, fitted once
-  per process in about 6 s) learned from the topic questions in ``knowledge/questions/`` that are written in
+  sure of it. A Latin-letter message is first read by a small character n-gram model (fitted once per process, in
+  a few seconds) learned from the topic questions in ``knowledge/questions/`` that are written in
   Latin letters: there people of each locale ask in the letters they type, and for ar, fa, uk, ru and bg those
-  are the romanised questions. When it gives a locale of another script at least ``MIN_CONFIDENCE``, that
+  are the romanised questions. It is the topic classifier's character model (``knowledge.classifier``), with
+  locales for classes. When it gives a locale of another script at least ``MIN_CONFIDENCE``, that
   locale wins; otherwise Lingua decides, as it reads German, English, Turkish and Romanian better.
 
 Accuracy on short messages is measured by ``python -m knowledge eval --langid`` (see docs/benchmarks.md).
@@ -31,17 +32,14 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import numpy as np
 from babel.core import get_global
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 import locales
 from knowledge.boundaries import load_topic_questions
-
-if TYPE_CHECKING:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+from knowledge.classifier import CharacterModel
 
 MIN_CONFIDENCE = 0.5  # below this, keep the session's or channel's locale
 MIN_OTHER_WORDS = 4  # "Hallo zusammen" is German; a language beside German office words needs a sentence of its own
@@ -108,21 +106,15 @@ def _mostly_latin(scripts: list[str | None]) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _romanised_model() -> tuple[TfidfVectorizer, LogisticRegression] | None:
-    """A character n-gram model of the locale of a Latin-letter message (see module docstring), or None when the
-    topic questions hold Latin-letter questions of fewer than two locales."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
+def _romanised_model() -> tuple[tuple[str, ...], CharacterModel] | None:
+    """The locale of a Latin-letter message from its character n-grams (see module docstring): the topic
+    classifier's kind of model, learned from the topic questions written in Latin letters. None when those hold
+    fewer than two locales."""
     training, _ = load_topic_questions(TOPIC_QUESTIONS, None)  # a broken file is the validator's to report
     latin = [q for q in training.questions if _mostly_latin([_script_of_word(w) for w in q.text.split()])]
-    if len({q.locale for q in latin}) < 2:
-        return None
-    # char_wb: n-grams inside words, so digits that stand for letters ("3andi", "7aga") count as spelling.
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2)
-    features = vectorizer.fit_transform([q.text for q in latin])
-    model = LogisticRegression(C=10.0, max_iter=3000).fit(features, [q.locale for q in latin])
-    return vectorizer, model
+    classes = tuple(sorted({q.locale for q in latin}))  # the model's columns, in the order it sorts them
+    model = CharacterModel.fit([q.text for q in latin], [q.locale for q in latin], None) if len(classes) > 1 else None
+    return (classes, model) if model else None
 
 
 def _romanised(text: str) -> Detection | None:
@@ -130,10 +122,11 @@ def _romanised(text: str) -> Detection | None:
     fitted = _romanised_model()
     if fitted is None:
         return None
-    vectorizer, model = fitted
-    probabilities = model.predict_proba(vectorizer.transform([text]))[0]
+    classes, model = fitted
+    logits = model.logits(text)
+    probabilities = np.exp(logits - logits.max())
     best = int(probabilities.argmax())
-    code, confidence = str(model.classes_[best]), float(probabilities[best])
+    code, confidence = classes[best], float(probabilities[best] / probabilities.sum())
     if script_of_locale(code) == LATIN or confidence < MIN_CONFIDENCE:
         return None
     return Detection(code, confidence)
