@@ -15,18 +15,21 @@ decide the rest:
   German), with its share of the words as the confidence.
 - **Arabic, Persian, Ukrainian, Russian and Bulgarian typed in Latin letters** ("ana 3andi ta2min?", "mitoonam
   kar konam?", "kakvo e tazi karta") have no Lingua model: Lingua calls them Turkish, English or Romanian, and is
-  sure of it. A Latin-letter message is first read by a small character n-gram model (fitted once per process, in
-  a few seconds) learned from the topic questions in ``knowledge/questions/`` that are written in
-  Latin letters: there people of each locale ask in the letters they type, and for ar, fa, uk, ru and bg those
-  are the romanised questions. It is the topic classifier's character model (``knowledge.classifier``), with
-  locales for classes. When it gives a locale of another script at least ``MIN_CONFIDENCE``, that
-  locale wins; otherwise Lingua decides, as it reads German, English, Turkish and Romanian better.
+  sure of it. A message whose words are at least two thirds in Latin letters is first read by a small character
+  n-gram model (fitted once per process, in a few seconds) learned from the topic questions in
+  ``knowledge/questions/`` (the ones beside this module, whatever ``LOTSE_KNOWLEDGE_DIR`` says: the model learns
+  how each language is typed, not what the topics are) that are written in Latin letters: there people of each
+  locale ask in the letters they type, and for ar, fa, uk, ru and bg those are the romanised questions. It is the
+  topic classifier's character model (``knowledge.classifier``), with locales for classes. When it gives a locale
+  of another script at least ``MIN_CONFIDENCE``, that locale wins; otherwise Lingua decides, as it reads German,
+  English, Turkish and Romanian better.
 
 Accuracy on short messages is measured by ``python -m knowledge eval --langid`` (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -40,6 +43,8 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 import locales
 from knowledge.boundaries import load_topic_questions
 from knowledge.classifier import CharacterModel
+
+log = logging.getLogger(__name__)
 
 MIN_CONFIDENCE = 0.5  # below this, keep the session's or channel's locale
 MIN_OTHER_WORDS = 4  # "Hallo zusammen" is German; a language beside German office words needs a sentence of its own
@@ -101,6 +106,11 @@ def _detectors() -> tuple[LanguageDetector, dict[str, tuple[str, ...]], dict[str
     return _build(list(locales.SUPPORTED)), scripts, per_script
 
 
+def _scripts_of_words(text: str) -> list[tuple[str, str | None]]:
+    """Each word with a letter, and its script; numbers, emoji and punctuation are not words of any language."""
+    return [(word, _script_of_word(word)) for word in text.split() if any(ch.isalpha() for ch in word)]
+
+
 def _mostly_latin(scripts: list[str | None]) -> bool:
     return bool(scripts) and 3 * scripts.count(LATIN) >= 2 * len(scripts)
 
@@ -109,11 +119,14 @@ def _mostly_latin(scripts: list[str | None]) -> bool:
 def _romanised_model() -> tuple[tuple[str, ...], CharacterModel] | None:
     """The locale of a Latin-letter message from its character n-grams (see module docstring): the topic
     classifier's kind of model, learned from the topic questions written in Latin letters. None when those hold
-    fewer than two locales."""
-    training, _ = load_topic_questions(TOPIC_QUESTIONS, None)  # a broken file is the validator's to report
-    latin = [q for q in training.questions if _mostly_latin([_script_of_word(w) for w in q.text.split()])]
-    classes = tuple(sorted({q.locale for q in latin}))  # the model's columns, in the order it sorts them
-    model = CharacterModel.fit([q.text for q in latin], [q.locale for q in latin], None) if len(classes) > 1 else None
+    fewer than two locales or too few n-grams to learn from."""
+    training, problems = load_topic_questions(TOPIC_QUESTIONS, None)
+    for problem in problems:  # the validator reports them too; here they may silently drop a locale
+        log.warning("romanised-language model: %s", problem)
+    latin = [q for q in training.questions if _mostly_latin([script for _, script in _scripts_of_words(q.text)])]
+    labels = [q.locale for q in latin]
+    classes = tuple(str(code) for code in np.unique(labels))  # the model's columns: scikit-learn's classes_ order
+    model = CharacterModel.fit([q.text for q in latin], labels, None) if len(classes) > 1 else None
     return (classes, model) if model else None
 
 
@@ -134,7 +147,11 @@ def _romanised(text: str) -> Detection | None:
 
 def warm_up() -> None:
     _detectors()
-    _romanised_model()
+    if _romanised_model() is None:
+        log.warning(
+            "no romanised-language model: Latin-typed ar/fa/uk/ru/bg messages go to Lingua (%s)", TOPIC_QUESTIONS
+        )
+    _romanised("warm up")  # builds the vectoriser, so that the first message does not
 
 
 def _best(detector: LanguageDetector, text: str) -> Detection | None:
@@ -162,7 +179,7 @@ def detect(text: str) -> Detection | None:
     if not any(ch.isalpha() for ch in text):
         return None
     every_locale, scripts, per_script = _detectors()
-    words = [(word, _script_of_word(word)) for word in text.split()]
+    words = _scripts_of_words(text)
     by_script = Counter(script for _, script in words if script in scripts)
     if by_script:
         script, count = by_script.most_common(1)[0]

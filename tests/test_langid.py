@@ -74,6 +74,7 @@ ROMANISED = [
     ("dobryi den, de meni otrymaty dovidku pro reiestratsiiu?", "uk"),
     ("zdravstvuyte, gde mne nayti vracha kotoryy govorit po-russki?", "ru"),
     ("zdraveite, kak da si namerya rabota kato shofyor tuk?", "bg"),
+    ("mitoonam kar konam? 0176 123 45 67", "fa"),  # a phone number is no word of any language
 ]
 
 
@@ -90,7 +91,7 @@ def test_lingua_alone_misreads_romanised_messages():
         for text, locale in ROMANISED
         if (found := langid._best(every_locale, text)) is None or found.locale != locale
     ]
-    assert len(misread) >= len(ROMANISED) - 2
+    assert len(misread) >= len(ROMANISED) // 2  # Lingua's behaviour, not ours: a better Lingua may read more
 
 
 @pytest.mark.parametrize(
@@ -107,12 +108,30 @@ def test_latin_script_locales_are_not_taken_for_romanised_ones(text, locale):
     assert detect_locale(text) == locale
 
 
-def test_without_latin_letter_topic_questions_lingua_decides_alone(tmp_path, monkeypatch):
-    (tmp_path / "de.yaml").write_text("locale: de\ntopics:\n  arrival.registration: [Wo melde ich mich an?]\n")
-    monkeypatch.setattr(langid, "TOPIC_QUESTIONS", tmp_path)
+@pytest.mark.parametrize(
+    "files",
+    [
+        {},  # no topic questions at all (a folder that is missing)
+        {  # Latin-letter questions of one locale only: the Arabic ones are in Arabic letters
+            "de.yaml": "locale: de\ntopics:\n  arrival.registration: [Wo melde ich mich an?, Wo melde ich mich um?]\n",
+            "ar.yaml": "locale: ar\ntopics:\n  arrival.registration: [أين أسجل عنواني؟, أين أسجل سكني؟]\n",
+        },
+        {"fa.yaml": "locale: fa\ntopics: [broken\n"},  # a broken file is left out, with a warning
+    ],
+    ids=["missing", "one-locale", "broken"],
+)
+def test_without_two_locales_in_latin_letters_lingua_decides_alone(tmp_path, monkeypatch, files):
+    folder = tmp_path / "questions"
+    if files:
+        folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    monkeypatch.setattr(langid, "TOPIC_QUESTIONS", folder)
     langid._romanised_model.cache_clear()
     try:
         assert langid._romanised_model() is None
+        langid.warm_up()
         assert detect_locale("Wo kann ich mich in Hamburg ummelden?") == "de"
+        assert detect_locale("كيف أسجل عنواني في المدينة") == "ar"
     finally:
         langid._romanised_model.cache_clear()
