@@ -26,13 +26,14 @@ LABELLED = labelled_sets(ROOT / "eval")  # development and free sets
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
-# blind14's first run (round 16): top-1 0.967-0.996 per locale, out-of-scope 0.978, false abstention at most 0.008.
-NEWEST_FLOORS = {"top1": 0.95, "oos_abstention": 0.95, "false_abstention": 0.03}
+# blind15's first run (round 17): top-1 0.976-1.000 per locale, out-of-scope 0.921, false abstention at most 0.016.
+# (Its `near` questions are harder than blind14's: the round-16 build scored 0.69 on them too, 0.90 on blind14's.)
+NEWEST_FLOORS = {"top1": 0.95, "oos_abstention": 0.90, "false_abstention": 0.03}
 # Out-of-scope abstention per class, all locales together (about 25 questions per class and locale are too few
 # for a floor per cell).
-# blind14: far 1.00, local 1.00, everyday 1.00, near 0.90, chatter 1.00.
-NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.96, "everyday": 0.96, "near": 0.85, "chatter": 0.96}
-# Of the out-of-scope questions still answered, the share answered with the caution (blind14: 0.78 of 23).
+# blind15: far 1.00, local 1.00, everyday 0.98, near 0.69, chatter 0.99.
+NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.96, "everyday": 0.95, "near": 0.65, "chatter": 0.96}
+# Of the out-of-scope questions still answered, the share answered with the caution (blind15: 0.82 of 89).
 NEWEST_CAUTION_FLOOR = 0.65
 
 
