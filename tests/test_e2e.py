@@ -59,7 +59,9 @@ def test_language_switch_mid_conversation(stack):
     say(stack, "e2e-switch", "Hallo", "de")
     data = say(stack, "e2e-switch", "Kannst du bitte auf Arabisch schreiben?", "de")
     assert data["locale"] == "ar" and ARABIC.search(data["messages"][0]["text"])
-    follow_up = say(stack, "e2e-switch", "كم تكلفة الحضانة؟", "ar")
+    # "الروضة" (kindergarten): round 17 declines the shorter "كم تكلفة الحضانة؟" ("الحضانة" is also custody),
+    # a false abstention recorded in docs/benchmarks.md; this test is about the switch of language.
+    follow_up = say(stack, "e2e-switch", "كم تكلفة الروضة؟", "ar")
     assert answer_of(follow_up)["entry_id"].startswith("kita.")
 
 
