@@ -100,6 +100,11 @@ class SearchResponse(BaseModel):
     query: str
     locale: str
     answerable: bool
+    close: bool = Field(
+        default=False,
+        description="Not answerable, but the first results are close to the question: the chat offers them as "
+        "topics to look at, not as an answer.",
+    )
     results: list[SearchResultItem]
 
 

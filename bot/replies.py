@@ -3,7 +3,8 @@ knowledge-only path (api/conversation.py) both end here.
 
 ``compose(result, context)`` turns a search result into messages: the entry with its sources, related topics
 and the feedback prompt; an ask-back when the best candidates are too close to call; or the honest no-answer
-with counselling contacts, the question recorded for the maintainers.
+with counselling contacts, the question recorded for the maintainers, and the closest topics as buttons when
+the search came near one.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "MAX_CHOICES",
     "answer",
     "clarify",
+    "close_topics",
     "compose",
     "feedback_thanks",
     "handover",
@@ -85,7 +87,8 @@ def compose(result: SearchResult | None, c: Context) -> list[BotMessage]:
     if result.answerable and result.best:
         return answer(c, result.best.entry, result.best.fallback, cautious=result.cautious)
     c.record_unanswered(result.query, result.boundary)
-    return [no_answer(c)]
+    offered = close_topics(c, result.hits) if result.close else None
+    return [no_answer(c)] + ([offered] if offered else [])
 
 
 def answer(
@@ -137,6 +140,20 @@ def clarify(c: Context, hits: list[Hit]) -> BotMessage:
 
 def no_answer(c: Context) -> BotMessage:
     return bot_message(texts.no_answer_with_contacts(c.tenant, c.locale), c.locale, kind="no_answer", handover=True)
+
+
+def close_topics(c: Context, hits: list[Hit]) -> BotMessage | None:
+    """After a decline that came near some entries: up to three topics to look at, said not to be an answer.
+    Someone asking about their own case often finds what applies and where to go in the general entry."""
+    ids: list[str] = []
+    topics: set[str] = set()
+    for hit in hits:
+        topic = c.topic_of(hit.entry.id) or hit.entry.id
+        if topic not in topics:
+            topics.add(topic)
+            ids.append(hit.entry.id)
+    buttons = c.entry_buttons(ids[:MAX_CHOICES])
+    return bot_message(c.say(texts.CLOSE_TOPICS), c.locale, buttons=buttons, kind="notice") if buttons else None
 
 
 def show_entry(c: Context, entry_id: str | None, category: str | None = None) -> list[BotMessage]:

@@ -66,6 +66,7 @@ NO_ANSWER = N_(
     "I am sorry, I have no checked information on this question. I do not want to guess. "
     "A counselling centre can help you personally and for free."
 )
+CLOSE_TOPICS = N_("These topics are close to your question. They may not answer it, but you can have a look:")
 GENERAL_INFORMATION = N_(
     "This is general information on the topic. Your own case may be different: "
     "a counselling centre can look at it with you, for free."

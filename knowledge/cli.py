@@ -290,6 +290,15 @@ def evaluate(
         title = "Answered with one entry: share given with the caution (your case may differ)"
         console.print(_shares_table(title, ("answer", "questions", "with caution"), cautions))
         result["cautions"] = cautions
+    close = evaluation.close_topics(outcomes)
+    if close:
+        close_table = Table(title="Declined: share offered close topics (and, in scope, the right one among them)")
+        for column in ("declined", "questions", "offered", "right one offered"):
+            close_table.add_column(column, justify="right")
+        for name, (count, offered, right) in close.items():
+            close_table.add_row(name, str(count), f"{offered:.2f}", "" if right != right else f"{right:.2f}")
+        console.print(close_table)
+        result["close_topics"] = close
     pairs = evaluation.confusions(outcomes)
     if pairs and confused:
         confusion_table = Table(title="Most frequent confusions (expected -> ranked first)")

@@ -26,6 +26,7 @@ class Outcome:
     ambiguous: bool  # answerable, but the two best entries are so close that Lotse asks back
     score: float
     cautious: bool = False  # answered with "your own case may differ, a counsellor can check it"
+    close: bool = False  # declined, with the best topics offered as close ones (not as an answer)
 
     @property
     def rank(self) -> int | None:
@@ -78,7 +79,9 @@ def run(
             if topic not in topics:
                 topics.append(topic)
         score = result.hits[0].score if result.hits else 0.0
-        outcomes.append(Outcome(question, topics, result.answerable, result.ambiguous, score, result.cautious))
+        outcomes.append(
+            Outcome(question, topics, result.answerable, result.ambiguous, score, result.cautious, result.close)
+        )
     return outcomes
 
 
@@ -149,6 +152,22 @@ def cautions(outcomes: list[Outcome]) -> dict[str, tuple[int, float]]:
         group = "out of scope" if o.question.topic is None else "right" if o.rank == 1 else "wrong entry"
         groups[group].append(o.cautious)
     return {name: (len(values), _share(values)) for name, values in groups.items() if values}
+
+
+def close_topics(outcomes: list[Outcome], offered: int = 3) -> dict[str, tuple[int, float, float]]:
+    """Of the declined questions, by group ("in scope", then each out-of-scope class): how many, the share
+    offered close topics, and (in scope only) the share whose right topic is among the ``offered`` ones."""
+    declined = [o for o in outcomes if not o.answerable]
+    groups = {"in scope": [o for o in declined if o.question.topic]}
+    for kind in sorted({o.question.kind for o in declined if not o.question.topic}):
+        groups[kind] = [o for o in declined if not o.question.topic and o.question.kind == kind]
+    table = {}
+    for name, group in groups.items():
+        if not group:
+            continue
+        right = [o.close and o.rank is not None and o.rank <= offered for o in group] if name == "in scope" else []
+        table[name] = (len(group), _share([o.close for o in group]), _share(right))
+    return table
 
 
 def confusions(outcomes: list[Outcome]) -> Counter[tuple[str, str]]:

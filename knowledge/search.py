@@ -57,6 +57,11 @@ class SearchParams:
     abstention_curves: tuple[Curve, ...] = (FLAT,) * 5 + (((0.0, 1.0), (0.0, 12.0)),) + (FLAT,) * 4
     abstention_bias: float = -6.0
     relevance_floor: float = 0.0  # cosine below which no entry can fit, whatever the other signals say
+    # When Lotse declines, the best entries are still offered as close topics (not as an answer) if the best
+    # fused score reaches this: a person asking about their own case often finds the general entry there, while
+    # questions far from everything stay below it. Chosen on development sets (docs/benchmarks.md), not by
+    # ``tune``; fused scores depend on ``lexical_weight``, so check it with ``make eval`` after a tune.
+    close_threshold: float = 1.0
     ambiguity_margin: float = 0.02
     local_margin: float = 0.1
     candidates: int = 256
@@ -142,6 +147,7 @@ class SearchResult:
     features: tuple[float, ...] = ()
     boundary: str | None = None  # when abstaining: the uncovered subject more likely than any entry, if one is
     cautious: bool = False  # answerable, but with a confidence low enough to say "your own case may differ"
+    close: bool = False  # not answerable, but the best entries are near enough to offer as close topics
 
     @property
     def best(self) -> Hit | None:
@@ -297,8 +303,18 @@ class Searcher:
         cautious = answerable and confidence < p.caution_threshold
         belongs_outside = not answerable and outside_probability > classifier_top
         subject = _uncovered_subject(evidence.outside, classifier_top) if belongs_outside else None
+        close = not answerable and bool(top) and top[0].score >= p.close_threshold
         return SearchResult(
-            evidence.query, evidence.locale, top[:k], answerable, ambiguous, confidence, features, subject, cautious
+            evidence.query,
+            evidence.locale,
+            top[:k],
+            answerable,
+            ambiguous,
+            confidence,
+            features,
+            subject,
+            cautious,
+            close,
         )
 
 

@@ -4,6 +4,7 @@ tests its actions): real knowledge index, a feedback store in a temporary folder
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from bot.actions.checks import ActionKitaResult, ActionRecognitionResult, Valida
 from bot.actions.conversation import ActionChangeLanguage, ActionHandover, ActionStoreFeedback
 from bot.actions.session_slots import ValidateSlotMappings
 from bot.context import context_for
+from bot.messages import intent_payload
 from tests.fakes import run_action, tracker
 
 pytestmark = pytest.mark.usefixtures("services")
@@ -44,6 +46,20 @@ def test_an_unanswerable_question_is_honest_and_recorded(services):
     assert [e["value"] for e in events if e["name"] == "last_entry_id"] == [None]
     recorded = [g.question for g in services.feedback.unanswered()]
     assert any("Fußball" in q and "1234567" not in q for q in recorded)
+
+
+def test_a_declined_question_near_an_entry_offers_it_as_a_close_topic(services, monkeypatch):
+    """Declined (the threshold is out of reach here), but the search came near: the no-answer, then the closest
+    topics as buttons, said not to be an answer. Far questions get no such offer (the test above)."""
+    searcher = services.knowledge.searcher
+    monkeypatch.setattr(searcher, "params", replace(searcher.params, answer_threshold=1.01, close_threshold=0.0))
+    messages, events = run_action(ActionAnswerQuestion(), tracker("Wie melde ich meine neue Wohnung an?"))
+    declined, offered = messages
+    assert declined["kind"] == "no_answer" and declined["handover"]
+    assert offered["kind"] == "notice" and offered["text"] == texts.say("de", texts.CLOSE_TOPICS)
+    assert payloads(offered)[0] == intent_payload("ask_entry", entry_id="arrival.registration")
+    assert 1 <= len(payloads(offered)) <= 3 and [e["value"] for e in events if e["name"] == "last_entry_id"] == [None]
+    assert any("Wohnung" in g.question for g in services.feedback.unanswered())  # still recorded as unanswered
 
 
 def test_a_payload_is_not_searched_or_recorded(services):

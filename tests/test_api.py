@@ -177,7 +177,7 @@ def test_search(client):
     detected = client.get("/api/v1/search", params={"q": "كيف أسجل عنوان سكني الجديد"}).json()
     assert detected["locale"] == "ar"
     abstained = client.get("/api/v1/search", params={"q": "Rezept für Schokoladenkuchen", "locale": "de"}).json()
-    assert abstained["answerable"] is False
+    assert abstained["answerable"] is False and abstained["close"] is False and data["close"] is False
 
 
 def test_search_decides_the_locale_as_the_chat_does(client):

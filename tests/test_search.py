@@ -43,7 +43,21 @@ def test_registration_questions_find_the_registration_entry(knowledge, question,
     ],
 )
 def test_out_of_scope_questions_abstain(knowledge, question, locale):
-    assert not knowledge.searcher.search(question, locale).answerable
+    result = knowledge.searcher.search(question, locale)
+    assert not result.answerable and not result.close  # declined, and nothing offered as a close topic
+
+
+def test_close_topics_are_offered_only_when_declining_near_an_entry(knowledge):
+    """``close`` marks a declined question whose best entry's fused score reaches ``close_threshold``; how
+    often it helps is measured on the blind sets (``make eval``), not here."""
+    searcher, question = knowledge.searcher, "Wie melde ich meine neue Wohnung an?"
+    answered = searcher.search(question, "de")
+    assert answered.answerable and not answered.close
+    declining = replace(searcher.params, answer_threshold=1.01)
+    best = searcher.search(question, "de", params=declining).hits[0].score
+    near = searcher.search(question, "de", params=replace(declining, close_threshold=best))
+    assert not near.answerable and near.close and near.hits[0].entry.id == "arrival.registration"
+    assert not searcher.search(question, "de", params=replace(declining, close_threshold=best + 1e-6)).close
 
 
 def test_a_declined_question_names_the_uncovered_subject(knowledge):

@@ -44,6 +44,7 @@ async def search(
         query=query,
         locale=code,
         answerable=result.answerable,
+        close=result.close,
         results=[
             SearchResultItem(
                 id=h.entry.id,
