@@ -61,7 +61,7 @@ class BotMessage(TypedDict, total=False):
     locale: str
     handover: bool
     cautious: bool  # an answer given as general information: the search is less sure it settles the question
-    kind: str  # answer | no_answer | clarify | handover | feedback | flow | notice | smalltalk
+    kind: str  # answer | no_answer | close_topics | clarify | handover | feedback | flow | notice | smalltalk
 
 
 def bot_message(

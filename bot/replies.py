@@ -34,7 +34,8 @@ __all__ = [
     "show_entry",
 ]
 
-MAX_CHOICES = 3  # candidates searched for, and offered in an ask-back
+MAX_CHOICES = 3  # candidates offered in an ask-back, or as close topics after a decline
+SEARCHED = 5  # entries searched for: enough for three distinct topics when a local entry sits beside its topic
 MAX_RELATED = 3
 _RECOGNITION_CHECK = ("start_recognition_check", texts.CHECK_MY_PROFESSION)
 _KITA_CHECK = ("start_kita_check", texts.CHECK_FOR_MY_CHILD)
@@ -75,7 +76,7 @@ def search(c: Context, question: str, query_vector: np.ndarray | None = None) ->
     question = question.strip()
     if not question or question.startswith("/") or c.knowledge is None or not c.knowledge.ready:
         return None
-    return c.knowledge.searcher.search(question, c.locale, c.tenant, k=MAX_CHOICES, query_vector=query_vector)
+    return c.knowledge.searcher.search(question, c.locale, c.tenant, k=SEARCHED, query_vector=query_vector)
 
 
 def compose(result: SearchResult | None, c: Context) -> list[BotMessage]:
@@ -153,7 +154,7 @@ def close_topics(c: Context, hits: list[Hit]) -> BotMessage | None:
             topics.add(topic)
             ids.append(hit.entry.id)
     buttons = c.entry_buttons(ids[:MAX_CHOICES])
-    return bot_message(c.say(texts.CLOSE_TOPICS), c.locale, buttons=buttons, kind="notice") if buttons else None
+    return bot_message(c.say(texts.CLOSE_TOPICS), c.locale, buttons=buttons, kind="close_topics") if buttons else None
 
 
 def show_entry(c: Context, entry_id: str | None, category: str | None = None) -> list[BotMessage]:

@@ -61,7 +61,7 @@ class SearchParams:
     # fused score reaches this: a person asking about their own case often finds the general entry there, while
     # questions far from everything stay below it. Chosen on development sets (docs/benchmarks.md), not by
     # ``tune``; fused scores depend on ``lexical_weight``, so check it with ``make eval`` after a tune.
-    close_threshold: float = 1.0
+    close_threshold: float = math.inf  # never, unless search.yaml sets it
     ambiguity_margin: float = 0.02
     local_margin: float = 0.1
     candidates: int = 256

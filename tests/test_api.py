@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 import pytest
 
@@ -178,6 +180,14 @@ def test_search(client):
     assert detected["locale"] == "ar"
     abstained = client.get("/api/v1/search", params={"q": "Rezept für Schokoladenkuchen", "locale": "de"}).json()
     assert abstained["answerable"] is False and abstained["close"] is False and data["close"] is False
+
+
+def test_search_marks_a_decline_near_an_entry_as_close(client, monkeypatch):
+    searcher = client.app.state.lotse.knowledge.searcher
+    monkeypatch.setattr(searcher, "params", replace(searcher.params, answer_threshold=1.01, close_threshold=0.0))
+    data = client.get("/api/v1/search", params={"q": "Wie melde ich meine Wohnung an?", "locale": "de"}).json()
+    assert data["answerable"] is False and data["close"] is True
+    assert data["results"][0]["id"] == "arrival.registration"
 
 
 def test_search_decides_the_locale_as_the_chat_does(client):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -219,6 +220,18 @@ def test_a_typed_button_payload_cannot_open_another_tenants_entry(local_knowledg
     for tenant_id, kind in (("musterstadt", "answer"), ("elsewhere", "no_answer")):
         c = Context("de", local_knowledge.tenants[tenant_id], local_knowledge, dialogue=False)
         assert reply_without_dialogue(c, payload)[0]["kind"] == kind
+
+
+def test_close_topics_show_a_tenant_its_own_entry_once_per_topic(local_knowledge, monkeypatch):
+    """Declined, but close (the knowledge-only path, thresholds set so): one button per topic, and the local
+    entry only for its own tenant."""
+    searcher = local_knowledge.searcher
+    monkeypatch.setattr(searcher, "params", replace(searcher.params, answer_threshold=1.01, close_threshold=-1.0))
+    for tenant_id, shown in (("musterstadt", "kita.costs.musterstadt"), ("elsewhere", "kita.costs")):
+        c = Context("de", local_knowledge.tenants[tenant_id], local_knowledge, dialogue=False)
+        declined, offered = reply_without_dialogue(c, "Was kostet die Kita?")
+        assert declined["kind"] == "no_answer" and offered["kind"] == "close_topics"
+        assert [b["payload"] for b in offered["buttons"]] == [intent_payload("ask_entry", entry_id=shown)]
 
 
 def test_tenant_origins_must_be_exact(tmp_path):

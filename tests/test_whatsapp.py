@@ -226,6 +226,23 @@ def test_four_to_ten_buttons_are_a_list(client: TestClient, upstreams: Upstreams
     assert len({r["title"] for r in rows}) == 5  # titles stay distinguishable after cutting
 
 
+def test_topics_with_long_titles_are_a_list_showing_the_whole_title(client: TestClient, upstreams: Upstreams) -> None:
+    buttons = [
+        {"title": "Anmeldung der Wohnung", "payload": '/ask_entry{"entry_id":"arrival.registration"}'},
+        {"title": "Kita", "payload": '/ask_entry{"entry_id":"kita.start"}'},
+        {"title": "Mit einer Person sprechen", "payload": "/ask_human"},
+    ]
+    upstreams.rasa_messages = [{"text": "Diese Themen sind nah an Ihrer Frage:", "locale": "de", "buttons": buttons}]
+    post(client, notification(text("Hallo")))
+    wait_until(lambda: len(upstreams.sent) == 1)
+    interactive = upstreams.sent[0]["interactive"]
+    assert interactive["type"] == "list"
+    rows = interactive["action"]["sections"][0]["rows"]
+    assert [r["id"] for r in rows] == [b["payload"] for b in buttons]
+    assert rows[0]["title"] == "Anmeldung der Wohnung" and "description" not in rows[0]  # fits a row's 24
+    assert rows[2]["title"] == "Mit einer Person sprech…" and rows[2]["description"] == "Mit einer Person sprechen"
+
+
 def test_more_than_ten_buttons_are_listed_as_text(client: TestClient, upstreams: Upstreams) -> None:
     buttons = [{"title": f"Option {i}", "payload": f"/p{i}"} for i in range(12)]
     upstreams.rasa_messages = [{"text": "Viele Themen:", "locale": "de", "buttons": buttons}]

@@ -167,9 +167,14 @@ def text_payload(to: str, body: str) -> dict:
 
 
 def interactive_payload(to: str, body: str, buttons: Sequence[ButtonPayload], locale: str) -> dict:
-    """Up to 3 buttons as reply buttons, up to 10 as a list (titles cut to the platform's limits)."""
+    """Up to 3 buttons as reply buttons, up to 10 as a list (titles cut to the platform's limits). Topics whose
+    titles a reply button would cut go in a list too, where the row's description shows the whole title: the
+    title is all a person has to judge a topic by."""
     titles = [b["title"] for b in buttons]
-    if len(buttons) <= MAX_REPLY_BUTTONS:
+    topic_cut = any(
+        b["payload"].startswith("/ask_entry") and len(" ".join(b["title"].split())) > BUTTON_TITLE_MAX for b in buttons
+    )
+    if len(buttons) <= MAX_REPLY_BUTTONS and not topic_cut:
         interactive = {
             "type": "button",
             "body": {"text": body},
