@@ -31,7 +31,8 @@ CHANNELS = {"web": 0.6, "telegram": 0.25, "whatsapp": 0.15}
 OTHER_OUTCOMES = {
     "answered_with_caution": 0.06,
     "asked_back": 0.08,
-    "declined": 0.12,
+    "declined": 0.08,
+    "declined_with_topics": 0.04,
     "handed_over": 0.05,
     "degraded": 0.01,
     "other": 0.2,

@@ -17,7 +17,16 @@ from typing import Literal, get_args
 from knowledge.database import Database, open_database
 
 # New outcomes go last: the CSV export has one column per outcome, in this order.
-Outcome = Literal["answered", "asked_back", "declined", "handed_over", "degraded", "other", "answered_with_caution"]
+Outcome = Literal[
+    "answered",
+    "asked_back",
+    "declined",
+    "handed_over",
+    "degraded",
+    "other",
+    "answered_with_caution",
+    "declined_with_topics",  # declined, with close topics offered as buttons
+]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 Dimension = Literal["day", "locale", "channel", "topic", "outcome"]
 DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)

@@ -113,11 +113,13 @@ def test_chat_turns_are_counted_and_shown(client, upstreams: Upstreams):
     assert chat(client, "Die Kita will von uns 400 Euro, stimmt das?")["messages"][0]["cautious"] is True
     upstreams.rasa_messages = [{"text": "Leider …", "locale": "de", "kind": "no_answer", "handover": True}]
     chat(client, "Wo kann ich mein Auto anmelden?", session="s2")
+    upstreams.rasa_messages.append({"text": "Diese Themen …", "locale": "de", "kind": "close_topics", "buttons": []})
+    chat(client, "Mein Jobcenter will 300 Euro zurück", session="s2")
     upstreams.rasa_down = True
     chat(client, "Was kostet die Kita?", session="s3")  # answered from the knowledge search alone
 
     usage = client.get("/api/v1/stats", headers=bearer(DEMO_TOKEN)).json()["usage"]
-    assert usage["turns"] == 5 and usage["conversations"] == 3
+    assert usage["turns"] == 6 and usage["conversations"] == 3
     assert usage["outcomes"] == {
         "answered": 2,
         "answered_with_caution": 1,
@@ -126,13 +128,14 @@ def test_chat_turns_are_counted_and_shown(client, upstreams: Upstreams):
         "handed_over": 0,
         "degraded": 1,
         "other": 0,
+        "declined_with_topics": 1,
     }
     assert {"locale": "de", "topic": "kita.costs", "turns": 4} in usage["topics"]
-    assert usage["days"][-1]["channels"] == {"web": 5}
+    assert usage["days"][-1]["channels"] == {"web": 6}
     assert client.get("/api/v1/stats", headers=bearer(OTHER_TOKEN)).json()["usage"]["turns"] == 0
 
     rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/stats.csv", headers=bearer(DEMO_TOKEN)).text)))
-    assert len(rows) == 30 and rows[-1]["turns"] == "5" and rows[-1]["declined"] == "1" and rows[0]["turns"] == "0"
+    assert len(rows) == 30 and rows[-1]["turns"] == "6" and rows[-1]["declined"] == "1" and rows[0]["turns"] == "0"
 
     page = client.get("/dashboard", headers=basic(DEMO_TOKEN)).text
     assert '<html lang="de">' in page and "Nachrichten nach Kanal" in page and "kita.costs" in page

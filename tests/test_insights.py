@@ -59,6 +59,7 @@ def test_an_empty_history_gives_zeros_for_every_day(store):
         "handed_over",
         "degraded",
         "other",
+        "declined_with_topics",
     }
     assert stats.topics == [] and stats.language.answers == 0
 
@@ -95,6 +96,7 @@ def test_usage_by_day_channel_language_outcome_and_topic(store):
         (["answer", "feedback"], False, "answered"),
         (["clarify"], False, "asked_back"),
         (["no_answer"], False, "declined"),
+        (["no_answer", "close_topics"], False, "declined_with_topics"),
         (["handover"], False, "handed_over"),
         (["notice"], False, "other"),
         ([], False, "other"),
