@@ -430,7 +430,8 @@ def tune(
         f"own {cv['tuning_oos_abstention']:.3f}), false abstention on the development sets' in-scope questions "
         f"{cv['false_abstention']:.3f} (at most {cv['worst_locale_false_abstention']:.3f} in one locale); answered "
         f"with a caution: {cv['cautioned_answers_out_of_scope']:.3f} of the out-of-scope questions still answered, "
-        f"{cv['cautioned_answers_in_scope']:.3f} of the answered in-scope ones"
+        f"{cv['cautioned_answers_in_scope']:.3f} of the answered in-scope ones; close topics offered from a fused "
+        f"score of {cv['close_threshold']:.4f}"
     )
     console.print(summary)
     if write:

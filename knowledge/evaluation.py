@@ -6,6 +6,7 @@ catalogue topic (the id itself or its parent) is the expected topic.
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -191,6 +192,7 @@ def tune(
     max_false_abstention: float = 0.02,
     floor_quantile: float = 0.005,
     caution_share: float = 0.8,
+    close_share: float = 0.01,
 ) -> tuple[SearchParams, Metrics, dict[str, float]]:
     """Tune on the newest development set and the index's own labelled questions.
 
@@ -210,6 +212,9 @@ def tune(
        are still answered (cross-validated) get their answer with "your own case may differ, a counsellor can
        check it": most of them are the detail or the personal case next to a topic, for which the topic's
        general entry and a counsellor are the best Lotse can give.
+    5. Place the close-topics threshold (``close_threshold``) over all but ``close_share`` of the tuning set's
+       declined far and chatter questions: a question far from everything is not offered topics. Fused scores
+       move with the fusion weights, so the threshold is placed anew with them.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -282,7 +287,22 @@ def tune(
         relevance_floor=round(floor - 1e-4, 4),
         fitted_on=searcher.index.manifest.training,
     )
+    declined_far = run(searcher, outside, catalogue, params=tuned, evidence=outside_evidence)
+    tuned = replace(tuned, close_threshold=close_threshold(declined_far, close_share))
+    cv["close_threshold"] = tuned.close_threshold
     return tuned, metrics(run(searcher, inside, catalogue, params=tuned, evidence=evidence)), cv
+
+
+CLOSE_CLASSES = ("far", "chatter")  # out-of-scope classes far from every topic: offered no close topics
+
+
+def close_threshold(outcomes: list[Outcome], share: float) -> float:
+    """The fused score from which a declined question is offered close topics: above all but ``share`` of the
+    declined questions of ``CLOSE_CLASSES`` among ``outcomes`` (infinite, i.e. never, without any)."""
+    scores = [
+        o.score for o in outcomes if not o.answerable and not o.question.topic and o.question.kind in CLOSE_CLASSES
+    ]
+    return round(float(np.quantile(scores, 1 - share)) + 1e-4, 4) if scores else math.inf
 
 
 def _mean(values: np.ndarray) -> float:

@@ -65,6 +65,18 @@ def test_tune_fits_a_threshold_and_one_curve_per_signal_on_a_small_index(small_i
     assert cv["signals"] == len(tuning) + len(searcher.index.training)
     assert 0.0 <= cv["false_abstention"] <= cv["worst_locale_false_abstention"] <= 1.0
     assert not np.isnan(cv["development_oos_abstention"]) and not np.isnan(cv["tuning_oos_abstention"])
+    assert params.close_threshold == cv["close_threshold"] and np.isfinite(params.close_threshold)  # two far ones
+
+
+def test_close_topics_start_above_all_but_a_share_of_the_declined_far_and_chatter_questions():
+    def outcome(score: float, kind: str, answerable: bool = False, topic: str | None = None) -> evaluation.Outcome:
+        return evaluation.Outcome(Question("de", "x", topic, kind=kind), [], answerable, False, score)
+
+    far = [outcome(s / 100, "far") for s in range(100)] + [outcome(0.5, "chatter")]
+    others = [outcome(0.9, "near"), outcome(0.9, "far", answerable=True), outcome(0.95, "", topic="kita.costs")]
+    threshold = evaluation.close_threshold(far + others, share=0.01)
+    assert 0.98 < threshold <= 0.99 and [o.score for o in far if o.score >= threshold] == [0.99]
+    assert evaluation.close_threshold(others, share=0.01) == float("inf")  # nothing far: never offered
 
 
 def test_a_development_set_stays_in_one_fold(small_index):
