@@ -16,7 +16,7 @@ from bot.context import Context
 from bot.messages import BotMessage, bot_message, button, intent_payload, parse_payload
 from bot.typed_intents import typed_intent
 from knowledge.models import Entry
-from knowledge.search import Hit, SearchResult
+from knowledge.search import Hit, SearchResult, one_per_topic
 
 __all__ = [
     "CHECK_FOR_TOPIC",
@@ -146,13 +146,7 @@ def no_answer(c: Context) -> BotMessage:
 def close_topics(c: Context, hits: list[Hit]) -> BotMessage | None:
     """After a decline that came near some entries: up to three topics to look at, said not to be an answer.
     Someone asking about their own case often finds what applies and where to go in the general entry."""
-    ids: list[str] = []
-    topics: set[str] = set()
-    for hit in hits:
-        topic = c.topic_of(hit.entry.id) or hit.entry.id
-        if topic not in topics:
-            topics.add(topic)
-            ids.append(hit.entry.id)
+    ids = [hit.entry.id for _, hit in one_per_topic(hits, c.topic_of)]
     buttons = c.entry_buttons(ids[:MAX_CHOICES])
     return bot_message(c.say(texts.CLOSE_TOPICS), c.locale, buttons=buttons, kind="close_topics") if buttons else None
 

@@ -16,7 +16,7 @@ from knowledge.boundaries import LabelledQuestion
 from knowledge.classifier import TopicClassifier
 from knowledge.models import Catalogue
 from knowledge.question_sets import Question
-from knowledge.search import Curve, Evidence, Searcher, SearchParams
+from knowledge.search import Curve, Evidence, Searcher, SearchParams, one_per_topic
 
 
 @dataclass(frozen=True)
@@ -74,11 +74,7 @@ def run(
     outcomes = []
     for question, found in zip(questions, evidence):
         result = searcher.decide(found, None, k, p)
-        topics: list[str] = []
-        for hit in result.hits:
-            topic = catalogue.topic_of(hit.entry.id) or hit.entry.id
-            if topic not in topics:
-                topics.append(topic)
+        topics = [topic for topic, _ in one_per_topic(result.hits, catalogue.topic_of)]
         score = result.hits[0].score if result.hits else 0.0
         outcomes.append(
             Outcome(question, topics, result.answerable, result.ambiguous, score, result.cautious, result.close)
@@ -287,8 +283,8 @@ def tune(
         relevance_floor=round(floor - 1e-4, 4),
         fitted_on=searcher.index.manifest.training,
     )
-    declined_far = run(searcher, outside, catalogue, params=tuned, evidence=outside_evidence)
-    tuned = replace(tuned, close_threshold=close_threshold(declined_far, close_share))
+    outside_outcomes = run(searcher, outside, catalogue, params=tuned, evidence=outside_evidence)
+    tuned = replace(tuned, close_threshold=close_threshold(outside_outcomes, close_share))
     cv["close_threshold"] = tuned.close_threshold
     return tuned, metrics(run(searcher, inside, catalogue, params=tuned, evidence=evidence)), cv
 

@@ -350,6 +350,15 @@ def _top_two(scores: dict[str, float]) -> tuple[str | None, float, float]:
     return ordered[0][0], ordered[0][1], second
 
 
+def one_per_topic(hits: list[Hit], topic_of: Callable[[str], str | None]) -> list[tuple[str, Hit]]:
+    """The best hit of each catalogue topic with its topic, in rank order (an id outside the catalogue is its own
+    topic): what the evaluation ranks and what the bot offers as close topics."""
+    best: dict[str, Hit] = {}
+    for hit in hits:
+        best.setdefault(topic_of(hit.entry.id) or hit.entry.id, hit)
+    return list(best.items())
+
+
 def signals(
     dense: dict[str, float],
     lexical: dict[str, float],
