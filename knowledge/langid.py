@@ -30,6 +30,7 @@ Accuracy on short messages is measured by ``python -m knowledge eval --langid`` 
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 import locales
 from knowledge.boundaries import load_topic_questions
 from knowledge.classifier import CharacterModel
+from knowledge.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,12 @@ LATIN = "Latn"
 _SCRIPT_NAMES = {"LATIN": LATIN, "ARABIC": "Arab", "CYRILLIC": "Cyrl"}
 # The romanised-message model learns from the topic questions (knowledge content, not evaluation sets).
 TOPIC_QUESTIONS = Path(__file__).resolve().parent / "questions"
+# German office words come from the German entries (knowledge content): "Wohnungsgeberbestätigung", "Jobcenter".
+GERMAN_ENTRIES = Path(__file__).resolve().parent / "entries"
+MIN_NOUN_LETTERS = 6  # shorter capitalised words ("Kita", "Amt") are too few letters to mislead Lingua
+# A capitalised word after a lower-case letter or a comma and a space: a noun, not the first word of a sentence.
+_MID_SENTENCE_NOUN = re.compile(r"(?<=[a-zäöüß,;)] )([A-ZÄÖÜ]\w+)")
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,7 @@ def warm_up() -> None:
             "no romanised-language model: Latin-typed ar/fa/uk/ru/bg messages go to Lingua (%s)", TOPIC_QUESTIONS
         )
     _romanised("warm up")  # builds the vectoriser, so that the first message does not
+    _german_nouns()
 
 
 def _best(detector: LanguageDetector, text: str) -> Detection | None:
@@ -172,6 +181,28 @@ def _beyond_german_words(detector: LanguageDetector, text: str) -> Detection | N
     if count < max(german, MIN_OTHER_WORDS):
         return None
     return Detection(_code(language), count / (german + sum(words.values())))
+
+
+@lru_cache(maxsize=1)
+def _german_nouns() -> frozenset[str]:
+    """Folded German nouns of the catalogue's German entries (see module docstring)."""
+    nouns: set[str] = set()
+    for path in GERMAN_ENTRIES.glob("*/de.md"):
+        for noun in _MID_SENTENCE_NOUN.findall(path.read_text(encoding="utf-8")):
+            if len(noun) >= MIN_NOUN_LETTERS and not noun.isupper():
+                nouns.add(fold(noun))
+    return frozenset(nouns)
+
+
+def _beyond_german_nouns(detector: LanguageDetector, text: str) -> Detection | None:
+    """The language of a message that Lingua calls German, read without its German nouns (see module docstring)."""
+    nouns = _german_nouns()
+    words = text.split()
+    rest = [word for word in words if not any(fold(part) in nouns for part in _WORD.findall(word))]
+    if len(rest) == len(words) or len(rest) < MIN_OTHER_WORDS:
+        return None
+    found = _best(detector, " ".join(rest))
+    return found if found and found.locale != "de" else None
 
 
 def detect(text: str) -> Detection | None:
@@ -198,7 +229,7 @@ def detect(text: str) -> Detection | None:
             return found
     found = _best(every_locale, text)
     if found and found.locale == "de":
-        return _beyond_german_words(every_locale, text) or found
+        return _beyond_german_words(every_locale, text) or _beyond_german_nouns(every_locale, text) or found
     return found
 
 
