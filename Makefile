@@ -84,10 +84,11 @@ validate: $(APP_VENV)/.installed ## Check knowledge entries and tenants (exit 1 
 NEWEST_BLIND := $(shell ls eval/blind*.yaml 2>/dev/null | sort -V | tail -n 1)
 NEWEST_CROSS := $(shell ls eval/cross*.yaml 2>/dev/null | sort -V | tail -n 1)
 
-eval: setup index ## Retrieval quality per locale and class: newest development, blind and cross-protocol sets
+eval: setup index ## Retrieval quality per locale and class: newest development, blind, cross and conversation sets
 	$(APP_PY) -m knowledge eval --confused 0
 	$(APP_PY) -m knowledge eval --set $(NEWEST_BLIND) --parts --langid
 	$(if $(NEWEST_CROSS),$(APP_PY) -m knowledge eval --set $(NEWEST_CROSS))
+	$(APP_PY) -m knowledge conversations
 
 tune: setup index ## Re-tune fusion and abstention on the newest development set (writes knowledge/search.yaml)
 	$(APP_PY) -m knowledge tune

@@ -15,6 +15,7 @@ from bot import menus, texts
 from bot.context import Context
 from bot.messages import BotMessage, bot_message, button, intent_payload, parse_payload
 from bot.typed_intents import typed_intent
+from knowledge.follow_up import search_in_conversation
 from knowledge.models import Entry
 from knowledge.search import Hit, SearchResult, one_per_topic
 
@@ -70,13 +71,17 @@ CHECK_FOR_TOPIC: dict[str, tuple[str, str]] = {
 }
 
 
-def search(c: Context, question: str, query_vector: np.ndarray | None = None) -> SearchResult | None:
+def search(
+    c: Context, question: str, query_vector: np.ndarray | None = None, previous: str | None = None
+) -> SearchResult | None:
     """The knowledge search for a typed question; None for a button payload, an empty text or no index.
-    ``query_vector``: the question's embedding when it is already known (from Rasa's featurizer)."""
+    ``query_vector``: the question's embedding when it is already known (from Rasa's featurizer). ``previous``:
+    the same person's question a moment ago, which a short follow-up is read after (``knowledge.follow_up``)."""
     question = question.strip()
     if not question or question.startswith("/") or c.knowledge is None or not c.knowledge.ready:
         return None
-    return c.knowledge.searcher.search(question, c.locale, c.tenant, k=SEARCHED, query_vector=query_vector)
+    searcher = c.knowledge.searcher
+    return search_in_conversation(searcher, question, previous, c.locale, c.tenant, SEARCHED, c.topic_of, query_vector)
 
 
 def compose(result: SearchResult | None, c: Context) -> list[BotMessage]:

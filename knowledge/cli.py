@@ -379,6 +379,44 @@ def _class_table(by_class: dict[str, dict[str, tuple[int, float]]]) -> Table:
     return table
 
 
+@app.command()
+def conversations(
+    path: Annotated[
+        Path | None, typer.Option("--set", help="Conversation file. [default: the newest in eval/conversations/]")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the table as JSON.")] = None,
+) -> None:
+    """Second messages of two-message conversations, read alone and read after the first (follow-ups)."""
+    from knowledge import evaluation
+    from knowledge.question_sets import conversation_sets, load_conversations
+
+    found = conversation_sets(directory_beside(_settings().knowledge_dir))
+    path = path or (found[-1] if found else None)
+    if path is None or not path.is_file():
+        err.print(f"[red]no conversation set {escape(str(path or 'in eval/conversations/'))}[/red]")
+        raise typer.Exit(2)
+    try:
+        items = load_conversations(path)
+    except ValueError as problem:
+        err.print(f"[red]{escape(str(problem))}[/red]")
+        raise typer.Exit(2) from None
+    service = _service()
+    alone, in_conversation = evaluation.run_conversations(service.searcher, items, service.catalogue)
+    rows = evaluation.conversations_by_kind(alone, in_conversation)
+    table = Table(title=f"{_shown(path)}: second messages, read alone -> read after the first message")
+    for column in ("kind", "messages", "right", "wrong (answered)", "declined in scope"):
+        table.add_column(column, justify="right")
+    for kind, ((n, right, wrong), (_, right_after, wrong_after)) in rows.items():
+        declined = (n - right - wrong, n - right_after - wrong_after)
+        table.add_row(
+            kind, str(n), f"{right} -> {right_after}", f"{wrong} -> {wrong_after}", f"{declined[0]} -> {declined[1]}"
+        )
+    console.print(table)
+    console.print("right: answered with the right topic (in scope) or declined (out of scope).")
+    if json_out:
+        json_out.write_text(json.dumps({kind: {"alone": a, "in_conversation": c} for kind, (a, c) in rows.items()}))
+
+
 def _shown(path: Path) -> str:
     """A path as the repository's files name it: relative to the repository when inside it."""
     resolved = path.resolve()

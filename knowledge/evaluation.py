@@ -14,9 +14,10 @@ import numpy as np
 
 from knowledge.boundaries import LabelledQuestion
 from knowledge.classifier import TopicClassifier
+from knowledge.follow_up import search_in_conversation
 from knowledge.models import Catalogue
-from knowledge.question_sets import Question
-from knowledge.search import Curve, Evidence, Searcher, SearchParams, one_per_topic
+from knowledge.question_sets import CONVERSATION_KINDS, Conversation, Question
+from knowledge.search import Curve, Evidence, Searcher, SearchParams, SearchResult, one_per_topic
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,46 @@ def run(
 ) -> list[Outcome]:
     p = params or searcher.params
     evidence = evidence or gather(searcher, questions, vectors, p)
-    outcomes = []
-    for question, found in zip(questions, evidence):
-        result = searcher.decide(found, None, k, p)
-        topics = [topic for topic, _ in one_per_topic(result.hits, catalogue.topic_of)]
-        score = result.hits[0].score if result.hits else 0.0
-        outcomes.append(
-            Outcome(question, topics, result.answerable, result.ambiguous, score, result.cautious, result.close)
-        )
-    return outcomes
+    return [outcome(q, searcher.decide(found, None, k, p), catalogue) for q, found in zip(questions, evidence)]
+
+
+def outcome(question: Question, result: SearchResult, catalogue: Catalogue) -> Outcome:
+    topics = [topic for topic, _ in one_per_topic(result.hits, catalogue.topic_of)]
+    score = result.hits[0].score if result.hits else 0.0
+    return Outcome(question, topics, result.answerable, result.ambiguous, score, result.cautious, result.close)
+
+
+def run_conversations(
+    searcher: Searcher, conversations: list[Conversation], catalogue: Catalogue, k: int = 5
+) -> tuple[list[Outcome], list[Outcome]]:
+    """The second messages' outcomes, read alone and read in their conversation (``knowledge.follow_up``)."""
+    alone, in_conversation = [], []
+    for c in conversations:
+        q = c.second
+        alone.append(outcome(q, searcher.search(q.q, q.locale, None, k=k), catalogue))
+        result = search_in_conversation(searcher, q.q, c.first.q, q.locale, None, k, catalogue.topic_of)
+        in_conversation.append(outcome(q, result, catalogue))
+    return alone, in_conversation
+
+
+def right_and_wrong(outcomes: list[Outcome]) -> tuple[int, int, int]:
+    """(questions, right, wrong): right is answered with the right topic in scope and declined out of scope;
+    wrong is answered with another topic, or answered out of scope. The rest are in-scope questions declined."""
+    right = sum((o.answerable and o.rank == 1) if o.question.topic else not o.answerable for o in outcomes)
+    wrong = sum(o.answerable and (not o.question.topic or o.rank != 1) for o in outcomes)
+    return len(outcomes), right, wrong
+
+
+def conversations_by_kind(
+    alone: list[Outcome], in_conversation: list[Outcome]
+) -> dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]]:
+    """Per kind of second message (and "all"): ``right_and_wrong`` read alone and read in the conversation."""
+    table = {}
+    for kind in [*CONVERSATION_KINDS, "all"]:
+        pairs = [(a, c) for a, c in zip(alone, in_conversation) if kind in ("all", a.question.variant)]
+        if pairs:
+            table[kind] = (right_and_wrong([a for a, _ in pairs]), right_and_wrong([c for _, c in pairs]))
+    return table
 
 
 def _share(values: list[bool]) -> float:

@@ -16,6 +16,11 @@ A free set (``free<N>.yaml``) is written like a cross set, without the catalogue
 is only learned from (a cross set whose errors have been read becomes one: free3 was cross1). Writers who know
 the catalogue ask about its topics; people who do not ask about the rest of their lives too, and most of what
 they ask next to a topic needs a counsellor, not the topic's answer.
+
+A conversation set (``conversations/conv<N>.yaml``) holds two messages by one person: a question a topic answers,
+then the next message, of one of ``CONVERSATION_KINDS`` (a follow-up that makes sense only after the first, in or
+out of scope, or a new message that stands alone, in or out of scope). It measures how follow-ups are read
+(``knowledge.follow_up``); conv1 is a development set, the newest one is held out. None of them teaches anything.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -36,6 +41,9 @@ _DEVELOPMENT_SET = re.compile(r"^dev(\d*)\.yaml$")
 _FREE_SET = re.compile(r"^free(\d+)\.yaml$")
 _BLIND_SET = re.compile(r"^blind(\d*)\.yaml$")
 _CROSS_SET = re.compile(r"^cross(\d*)\.yaml$")
+_CONVERSATION_SET = re.compile(r"^conv(\d+)\.yaml$")
+ConversationKind = Literal["follow", "follow_out", "new", "new_out"]
+CONVERSATION_KINDS: tuple[str, ...] = get_args(ConversationKind)
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,46 @@ class _Item(BaseModel):
 
 class _QuestionSetFile(BaseModel):
     questions: list[_Item]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    first: Question  # a question a topic answers
+    second: Question  # the next message, measured; its ``variant`` is its kind (one of CONVERSATION_KINDS)
+
+
+class _Turns(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    locale: Locale
+    first: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    first_topic: str
+    second: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    kind: ConversationKind
+    topic: str | None = None
+    out_of_scope_class: str = Field("unclassed", alias="class")
+
+
+class _ConversationSetFile(BaseModel):
+    conversations: list[_Turns]
+
+
+def load_conversations(path: Path) -> list[Conversation]:
+    data, problems = read_yaml_model(path, str(path), _ConversationSetFile)
+    if data is None:
+        raise ValueError("; ".join(str(p) for p in problems[:3]))
+    return [
+        Conversation(
+            Question(x.locale, x.first, x.first_topic),
+            Question(x.locale, x.second, x.topic, x.kind, x.out_of_scope_class),
+        )
+        for x in data.conversations
+    ]
+
+
+def conversation_sets(directory: Path) -> list[Path]:
+    """The conversation sets in ``conversations/`` in the order they were written (the newest last)."""
+    return _in_order(directory / "conversations", _CONVERSATION_SET)
 
 
 def read_question_set(path: Path, shown: str) -> tuple[list[Question], list[Problem]]:

@@ -222,8 +222,11 @@ def tracker(
     entities: Mapping[str, str] | None = None,
     metadata: Mapping[str, Any] | None = None,
     requested_slot: str | None = None,
+    asked_before: str | None = None,
+    seconds_between: float = 60.0,
 ) -> Tracker:
-    """A tracker whose latest message is ``text``, with the API's metadata (German, demo tenant, web)."""
+    """A tracker whose latest message is ``text``, with the API's metadata (German, demo tenant, web).
+    ``asked_before``: a question the same person typed ``seconds_between`` earlier, answered by the bot."""
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": 1.0},
@@ -234,9 +237,16 @@ def tracker(
     return Tracker.from_dict(
         {
             "sender_id": "test",
-            "slots": {"requested_slot": requested_slot, **(slots or {})},
+            "slots": {"requested_slot": requested_slot, **({"last_question": asked_before} if asked_before else {})}
+            | dict(slots or {}),
             "latest_message": latest,
-            "events": [],
+            "events": [
+                {"event": "user", "text": asked_before, "timestamp": 1_000.0},
+                {"event": "bot", "text": "…", "timestamp": 1_000.5},
+                {"event": "user", "text": text, "timestamp": 1_000.0 + seconds_between},
+            ]
+            if asked_before
+            else [],
         }
     )
 

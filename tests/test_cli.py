@@ -64,3 +64,12 @@ def test_report_shows_questions_with_markup_as_typed(tmp_path, monkeypatch):
     result = runner.invoke(app, ["report"])
     assert result.exit_code == 0, result.output
     assert "[/] und [bold]fett[/bold]" in result.output
+
+
+def test_conversations_refuses_a_missing_or_broken_set_with_a_clear_message(tmp_path):
+    missing = runner.invoke(app, ["conversations", "--set", str(tmp_path / "nope.yaml")])
+    assert missing.exit_code == 2 and "no conversation set" in missing.output
+    broken = tmp_path / "conv9.yaml"
+    broken.write_text("conversations:\n  - {locale: de, first: hallo, first_topic: x, second: y, kind: sideways}\n")
+    result = runner.invoke(app, ["conversations", "--set", str(broken)])
+    assert result.exit_code == 2 and "kind" in result.output

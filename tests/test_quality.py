@@ -16,13 +16,21 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from knowledge import evaluation
-from knowledge.question_sets import blind_sets, cross_sets, labelled_sets, load_questions
+from knowledge.question_sets import (
+    blind_sets,
+    conversation_sets,
+    cross_sets,
+    labelled_sets,
+    load_conversations,
+    load_questions,
+)
 from knowledge.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 BLIND = blind_sets(ROOT / "eval")
 CROSS = cross_sets(ROOT / "eval")
 LABELLED = labelled_sets(ROOT / "eval")  # development and free sets
+CONVERSATIONS = conversation_sets(ROOT / "eval")[-1:]  # the newest is held out; older ones are development sets
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
@@ -83,7 +91,7 @@ def _near_copies(questions: list[str], others: list[str]) -> list[tuple[str, str
 def test_every_blind_set_is_frozen_by_its_hash():
     frozen = dict(line.split()[::-1] for line in (ROOT / "eval" / "FROZEN").read_text().splitlines() if line.strip())
     assert BLIND, "no blind set"
-    for path in BLIND + CROSS:
+    for path in BLIND + CROSS + CONVERSATIONS:
         assert frozen.get(path.name) == hashlib.sha256(path.read_bytes()).hexdigest(), f"{path.name} changed"
 
 
@@ -93,6 +101,16 @@ def test_held_out_set_has_no_near_copy_in_training_or_development_data(path):
     by_locale: dict[str, list[str]] = {}
     for q in load_questions(path):
         by_locale.setdefault(q.locale, []).append(q.q)
+    copies = [pair for locale, qs in by_locale.items() for pair in _near_copies(qs, training.get(locale, []))]
+    assert not copies, f"{len(copies)} near copies, e.g. {copies[:3]}"
+
+
+@pytest.mark.parametrize("path", CONVERSATIONS, ids=lambda p: p.name)
+def test_held_out_conversations_have_no_near_copy_in_training_or_development_data(path):
+    training = _training_by_locale()
+    by_locale: dict[str, list[str]] = {}
+    for c in load_conversations(path):
+        by_locale.setdefault(c.first.locale, []).extend((c.first.q, c.second.q))
     copies = [pair for locale, qs in by_locale.items() for pair in _near_copies(qs, training.get(locale, []))]
     assert not copies, f"{len(copies)} near copies, e.g. {copies[:3]}"
 

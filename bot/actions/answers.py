@@ -15,6 +15,7 @@ from bot.actions.common import context, opens_a_whatsapp_session, send
 from bot.context import Context
 from bot.messages import BotMessage
 from knowledge.embedding import QUERY_VECTOR, unpack_query_vector
+from knowledge.follow_up import FOLLOW_UP_SECONDS
 from knowledge.search import SearchResult
 
 
@@ -22,8 +23,22 @@ def answered_entry(messages: list[BotMessage]) -> str | None:
     return next((m.get("entry_id") for m in messages if m.get("kind") == "answer"), None)
 
 
-def _answer(c: Context, question: str, vector: np.ndarray | None) -> tuple[SearchResult | None, list[BotMessage]]:
-    result = replies.search(c, question, vector)
+def previous_question(tracker: Tracker) -> str | None:
+    """The question this person typed just before this message, if it was searched and is recent: a short
+    follow-up ("and how long is it valid?") is read after it (``knowledge.follow_up``)."""
+    asked = tracker.get_slot("last_question")
+    said = [event for event in tracker.events if event.get("event") == "user"]
+    if not asked or len(said) < 2:
+        return None
+    before, now = said[-2], said[-1]
+    recent = (now.get("timestamp") or 0) - (before.get("timestamp") or 0) <= FOLLOW_UP_SECONDS
+    return asked if recent and (before.get("text") or "").strip() == asked else None
+
+
+def _answer(
+    c: Context, question: str, vector: np.ndarray | None, previous: str | None
+) -> tuple[SearchResult | None, list[BotMessage]]:
+    result = replies.search(c, question, vector, previous)
     return result, replies.compose(result, c)
 
 
@@ -40,7 +55,7 @@ class ActionAnswerQuestion(Action):
             vector = unpack_query_vector(tracker.latest_message.get(QUERY_VECTOR), c.knowledge.embedder)
         # Searching is CPU work and composing a no-answer records the question in the database: both would
         # stall every other conversation of this action server if they ran on its event loop.
-        result, messages = await asyncio.to_thread(_answer, c, question, vector)
+        result, messages = await asyncio.to_thread(_answer, c, question, vector, previous_question(tracker))
         send(dispatcher, messages)
         if opens_a_whatsapp_session(tracker):
             send(dispatcher, menus.home(c))

@@ -1,0 +1,66 @@
+"""Follow-up messages read after the question before them (knowledge/follow_up.py), on the real index, and the
+conversation sets that measure it."""
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import evaluation
+from knowledge.follow_up import FOLLOW_UP_WORDS, may_follow_up, search_in_conversation
+from knowledge.question_sets import conversation_sets, load_conversations
+
+EVAL = Path(__file__).resolve().parent.parent / "eval"
+
+
+def read(knowledge, question: str, previous: str | None, locale: str = "de"):
+    topic_of = knowledge.catalogue.topic_of
+    result = search_in_conversation(knowledge.searcher, question, previous, locale, None, 5, topic_of)
+    return result, (topic_of(result.best.entry.id) if result.best else None)
+
+
+@pytest.mark.parametrize(
+    "previous, follow_up, topic",
+    [
+        ("Wo beantrage ich Elterngeld?", "geht das auch für meinen Mann?", "family.parental-allowance"),
+        ("Wie melde ich meine neue Wohnung an?", "und welche Papiere brauche ich dafür?", "arrival.registration"),
+    ],
+)
+def test_a_follow_up_is_read_after_the_question_before_it(knowledge, previous, follow_up, topic):
+    alone = knowledge.searcher.search(follow_up, "de")
+    assert not (alone.answerable and not alone.cautious)  # alone it finds no confident answer
+    result, found = read(knowledge, follow_up, previous)
+    assert result.answerable and not result.cautious and found == topic
+
+
+@pytest.mark.parametrize(
+    "message", ["danke!", "Wer gewinnt die Fußball-WM?", "Wie finde ich einen Kita-Platz für meine Tochter?"]
+)
+def test_thanks_a_far_question_or_a_new_question_is_not_read_as_a_repeat(knowledge, message):
+    """Each gets what it gets alone: a decline, a decline, and its own topic."""
+    alone = knowledge.searcher.search(message, "de")
+    result, _ = read(knowledge, message, "Wie melde ich meine neue Wohnung an?")
+    assert (result.answerable, [h.entry.id for h in result.hits]) == (
+        alone.answerable,
+        [h.entry.id for h in alone.hits],
+    )
+
+
+def test_only_a_short_message_after_a_question_may_be_a_follow_up():
+    assert may_follow_up("und bis wann?", "Wie melde ich mich an?")
+    assert not may_follow_up("und bis wann?", None)
+    assert not may_follow_up(" ".join(["wort"] * (FOLLOW_UP_WORDS + 1)), "Wie melde ich mich an?")
+
+
+def test_the_newest_conversation_set_is_read_better_in_conversation(knowledge):
+    """On the held-out conversation set: more follow-ups right, and messages that stand alone (new questions,
+    out-of-scope messages) no worse than read alone, within two messages."""
+    newest = conversation_sets(EVAL)[-1]
+    alone, in_conversation = evaluation.run_conversations(
+        knowledge.searcher, load_conversations(newest), knowledge.catalogue
+    )
+    table = evaluation.conversations_by_kind(alone, in_conversation)
+    (_, right, wrong), (_, right_after, wrong_after) = table["follow"]
+    assert right_after > right and wrong_after <= wrong
+    for kind in ("new", "new_out"):
+        (_, right, _), (_, right_after, _) = table[kind]
+        assert right_after >= right - 2, kind
