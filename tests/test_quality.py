@@ -34,17 +34,17 @@ CONVERSATIONS = conversation_sets(ROOT / "eval")[-1:]  # the newest is held out;
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
-# blind16's first run (round 18): top-1 0.972-1.000 per locale, out-of-scope 0.905, false abstention at most 0.016.
-NEWEST_FLOORS = {"top1": 0.95, "oos_abstention": 0.88, "false_abstention": 0.03}
+# blind17's first run (round 19): top-1 0.972-0.996 per locale, out-of-scope 0.922, false abstention at most 0.008.
+NEWEST_FLOORS = {"top1": 0.95, "oos_abstention": 0.90, "false_abstention": 0.03}
 # Out-of-scope abstention per class, all locales together (about 25 questions per class and locale are too few
 # for a floor per cell).
-# blind16: far 1.00, local 1.00, everyday 0.97, near 0.64, chatter 0.98.
-NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.96, "everyday": 0.94, "near": 0.60, "chatter": 0.95}
-# Of the out-of-scope questions still answered, the share answered with the caution (blind16: 0.91 of 107).
+# blind17: far 0.99, local 1.00, everyday 0.97, near 0.72, chatter 0.98.
+NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.96, "everyday": 0.94, "near": 0.65, "chatter": 0.95}
+# Of the out-of-scope questions still answered, the share answered with the caution (blind17: 0.85 of 82).
 NEWEST_CAUTION_FLOOR = 0.80
 # Close topics after a decline (``close_threshold``): questions far from everything get none offered, and a covered
-# question declined anyway mostly finds its topic among them. blind16 (round 18): offered after 0.02 of the declined
-# far questions and 0.01 of the chatter; cross7: the right topic offered after 0.81 of its 64 false declines.
+# question declined anyway mostly finds its topic among them. blind17 (round 19): offered after 0.03 of the declined
+# far questions and none of the chatter; cross8: the right topic offered after 0.82 of its 56 false declines.
 NEWEST_CLOSE_CEILINGS = {"far": 0.05, "chatter": 0.05}
 NEWEST_CROSS_CLOSE_FLOOR = 0.70
 
