@@ -88,8 +88,11 @@ def run_conversations(
     alone, in_conversation = [], []
     for c in conversations:
         q = c.second
-        alone.append(outcome(q, searcher.search(q.q, q.locale, None, k=k), catalogue))
-        result = search_in_conversation(searcher, q.q, c.first.q, q.locale, None, k, catalogue.topic_of)
+        alone_result = searcher.search(q.q, q.locale, None, k=k)
+        alone.append(outcome(q, alone_result, catalogue))
+        result = search_in_conversation(
+            searcher, q.q, c.first.q, q.locale, None, k, catalogue.topic_of, alone=alone_result
+        )
         in_conversation.append(outcome(q, result, catalogue))
     return alone, in_conversation
 

@@ -20,6 +20,7 @@ from knowledge.tenants import Tenant
 from knowledge.text import words
 
 FOLLOW_UP_WORDS = 12  # a longer message says what it is about
+MIN_WORDS = 2  # "ok", "danke" or an emoji right after an answer is not a question about it
 FOLLOW_UP_SECONDS = 30 * 60  # a question asked longer ago is not what a short message goes on from
 NEAR_TOPICS = 3  # the reading together must land on one of the topics the message alone came nearest to
 
@@ -30,7 +31,7 @@ def confident(result: SearchResult) -> bool:
 
 
 def may_follow_up(question: str, previous: str | None) -> bool:
-    return bool(previous) and len(words(question)) <= FOLLOW_UP_WORDS
+    return bool(previous) and MIN_WORDS <= len(words(question)) <= FOLLOW_UP_WORDS
 
 
 def read_after(alone: SearchResult, together: SearchResult, topic_of: Callable[[str], str | None]) -> SearchResult:
@@ -52,10 +53,11 @@ def search_in_conversation(
     k: int,
     topic_of: Callable[[str], str | None],
     query_vector: np.ndarray | None = None,
+    alone: SearchResult | None = None,
 ) -> SearchResult:
     """The search for ``question``, read after ``previous`` (the same person's question a moment ago) when it is a
-    short message that finds no confident answer on its own."""
-    alone = searcher.search(question, locale, tenant, k=k, query_vector=query_vector)
+    short message that finds no confident answer on its own. ``alone``: its search on its own, if already done."""
+    alone = alone or searcher.search(question, locale, tenant, k=k, query_vector=query_vector)
     if confident(alone) or not may_follow_up(question, previous):
         return alone
     together = searcher.search(f"{previous}\n{question}", locale, tenant, k=k)

@@ -12,7 +12,11 @@ decide the rest:
   very German, so Lingua puts German first for an English, Turkish or Romanian message that uses a few of them.
   When German leads, the message's parts are read (``detect_multiple_languages_of``); another language wins
   when it covers at least as many words as German and at least ``MIN_OTHER_WORDS`` ("Hallo zusammen" stays
-  German), with its share of the words as the confidence.
+  German), with its share of the words as the confidence. When that finds no other language (Lingua often reads
+  a short message as one German part: "What do I need to get a Niederlassungserlaubnis?"), the message is read
+  once more without its German nouns: the words written capitalised in mid-sentence in the catalogue's German
+  entries beside this module (at least ``MIN_NOUN_LETTERS`` letters, matched folded, so "steuererklarung"
+  counts). When what is left has at least ``MIN_OTHER_WORDS`` words and is not German, its language wins.
 - **Arabic, Persian, Ukrainian, Russian and Bulgarian typed in Latin letters** ("ana 3andi ta2min?", "mitoonam
   kar konam?", "kakvo e tazi karta") have no Lingua model: Lingua calls them Turkish, English or Romanian, and is
   sure of it. A message whose words are at least two thirds in Latin letters is first read by a small character

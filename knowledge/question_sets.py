@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from knowledge.boundaries import CLASS_PREFIX, GENERAL_PREFIX, LabelledQuestion, Locale, TrainingSet, content_hash
 from knowledge.problems import Problem, read_yaml_model
@@ -86,6 +86,16 @@ class _Turns(BaseModel):
     topic: str | None = None
     out_of_scope_class: str = Field("unclassed", alias="class")
 
+    @model_validator(mode="after")
+    def _topic_fits_kind(self) -> _Turns:
+        """``follow`` and ``new`` are covered (a topic); ``follow_out`` and ``new_out`` are not (a class)."""
+        covered = self.kind in ("follow", "new")
+        if covered != (self.topic is not None):
+            raise ValueError(f"kind {self.kind} needs {'a topic' if covered else 'topic: null and a class'}")
+        if not covered and self.out_of_scope_class not in OUT_OF_SCOPE_CLASSES:
+            raise ValueError(f"class must be one of {', '.join(OUT_OF_SCOPE_CLASSES)}")
+        return self
+
 
 class _ConversationSetFile(BaseModel):
     conversations: list[_Turns]
@@ -98,7 +108,8 @@ def load_conversations(path: Path) -> list[Conversation]:
     return [
         Conversation(
             Question(x.locale, x.first, x.first_topic),
-            Question(x.locale, x.second, x.topic, x.kind, x.out_of_scope_class),
+            # The second message's kind of conversation goes where a question set keeps its way of writing.
+            Question(x.locale, x.second, x.topic, variant=x.kind, kind=x.out_of_scope_class),
         )
         for x in data.conversations
     ]

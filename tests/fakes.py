@@ -241,9 +241,9 @@ def tracker(
             | dict(slots or {}),
             "latest_message": latest,
             "events": [
-                {"event": "user", "text": asked_before, "timestamp": 1_000.0},
+                {"event": "user", "text": asked_before, "timestamp": 1_000.0, "metadata": latest["metadata"]},
                 {"event": "bot", "text": "…", "timestamp": 1_000.5},
-                {"event": "user", "text": text, "timestamp": 1_000.0 + seconds_between},
+                {"event": "user", "text": text, "timestamp": 1_000.0 + seconds_between, "metadata": latest["metadata"]},
             ]
             if asked_before
             else [],

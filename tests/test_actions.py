@@ -64,14 +64,18 @@ def test_a_declined_question_near_an_entry_offers_it_as_a_close_topic(services, 
 
 def test_a_short_follow_up_is_read_after_the_question_just_before_it():
     """Alone, "geht das auch für meinen Mann?" finds no confident answer; after a question about Elterngeld it
-    is about Elterngeld. Two hours later, or after a message the bot did not search, it is read alone."""
+    is about Elterngeld. Two hours later, after a message the bot did not search, or after a question in another
+    language, it is read alone."""
     follow_up, before = "geht das auch für meinen Mann?", "Wo beantrage ich Elterngeld?"
     messages, events = run_action(ActionAnswerQuestion(), tracker(follow_up, asked_before=before))
     assert messages[0]["kind"] == "answer" and messages[0]["entry_id"] == "family.parental-allowance"
     assert {e["name"]: e["value"] for e in events}["last_question"] == follow_up
+    switched = tracker(follow_up, asked_before=before)  # the same, but the earlier question was in English
+    switched.events[0]["metadata"] = {"locale": "en"}
     for later in (
         tracker(follow_up, asked_before=before, seconds_between=2 * 3600),
         tracker(follow_up, asked_before=before, slots={"last_question": "Wie melde ich mich an?"}),
+        switched,
     ):
         messages, _ = run_action(ActionAnswerQuestion(), later)
         assert messages[0].get("entry_id") != "family.parental-allowance"

@@ -24,15 +24,23 @@ def answered_entry(messages: list[BotMessage]) -> str | None:
 
 
 def previous_question(tracker: Tracker) -> str | None:
-    """The question this person typed just before this message, if it was searched and is recent: a short
-    follow-up ("and how long is it valid?") is read after it (``knowledge.follow_up``)."""
+    """The question this person typed just before this message, if it was searched, is recent and was asked in
+    the same language: a short follow-up ("and how long is it valid?") is read after it (``knowledge.follow_up``)."""
     asked = tracker.get_slot("last_question")
     said = [event for event in tracker.events if event.get("event") == "user"]
     if not asked or len(said) < 2:
         return None
     before, now = said[-2], said[-1]
-    recent = (now.get("timestamp") or 0) - (before.get("timestamp") or 0) <= FOLLOW_UP_SECONDS
-    return asked if recent and (before.get("text") or "").strip() == asked else None
+    then, at = before.get("timestamp"), now.get("timestamp")
+    if (
+        not isinstance(then, (int, float))
+        or not isinstance(at, (int, float))
+        or not 0 <= at - then <= FOLLOW_UP_SECONDS
+    ):
+        return None
+    # Read in the same language only: the session switches language on a confident detection.
+    languages = {(event.get("metadata") or {}).get("locale") for event in (before, now)}
+    return asked if len(languages) == 1 and (before.get("text") or "").strip() == asked else None
 
 
 def _answer(
