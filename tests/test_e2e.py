@@ -43,6 +43,15 @@ def test_german_question_gets_a_sourced_german_answer(stack):
     assert any(b["payload"] == "/feedback_helpful" for m in data["messages"] for b in m["buttons"])
 
 
+def test_a_follow_up_is_read_after_the_question_before_it(stack):
+    """Through Rasa: the tracker's events carry the earlier question (knowledge/follow_up.py)."""
+    assert answer_of(say(stack, "e2e-follow", "Wo beantrage ich Elterngeld?", "de"))["entry_id"] == (
+        "family.parental-allowance"
+    )
+    data = say(stack, "e2e-follow", "geht das auch für meinen Mann?", "de")
+    assert answer_of(data)["entry_id"] == "family.parental-allowance"
+
+
 def test_arabic_question_without_locale_is_answered_in_arabic(stack):
     data = say(stack, "e2e-ar", "كيف أسجل عنوان سكني الجديد؟")
     answer = answer_of(data)
