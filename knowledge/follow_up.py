@@ -35,9 +35,9 @@ def may_follow_up(question: str, previous: str | None) -> bool:
 
 
 def read_after(alone: SearchResult, together: SearchResult, topic_of: Callable[[str], str | None]) -> SearchResult:
-    """The result for a follow-up: the two messages read together, if that is confident and lands near where the
-    message alone pointed; otherwise the message alone."""
-    if confident(alone) or not confident(together) or together.best is None:
+    """The result for a follow-up that alone is not confident: the two messages read together, if that is confident
+    and lands near where the message alone pointed; otherwise the message alone."""
+    if not confident(together) or together.best is None:
         return alone
     near = [topic for topic, _ in one_per_topic(alone.hits, topic_of)][:NEAR_TOPICS]
     best = together.best.entry.id

@@ -48,7 +48,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 import locales
 from knowledge.boundaries import load_topic_questions
 from knowledge.classifier import CharacterModel
-from knowledge.text import fold
+from knowledge.text import fold, words
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,6 @@ GERMAN_ENTRIES = Path(__file__).resolve().parent / "entries"
 MIN_NOUN_LETTERS = 6  # shorter capitalised words ("Kita", "Amt") are too few letters to mislead Lingua
 # A capitalised word after a lower-case letter or a comma and a space: a noun, not the first word of a sentence.
 _MID_SENTENCE_NOUN = re.compile(r"(?<=[a-zäöüß,;)] )([A-ZÄÖÜ]\w+)")
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -201,9 +200,9 @@ def _german_nouns() -> frozenset[str]:
 def _beyond_german_nouns(detector: LanguageDetector, text: str) -> Detection | None:
     """The language of a message that Lingua calls German, read without its German nouns (see module docstring)."""
     nouns = _german_nouns()
-    words = text.split()
-    rest = [word for word in words if not any(fold(part) in nouns for part in _WORD.findall(word))]
-    if len(rest) == len(words) or len(rest) < MIN_OTHER_WORDS:
+    typed = text.split()
+    rest = [word for word in typed if not any(part in nouns for part in words(word))]
+    if len(rest) == len(typed) or len(rest) < MIN_OTHER_WORDS:
         return None
     found = _best(detector, " ".join(rest))
     return found if found and found.locale != "de" else None
