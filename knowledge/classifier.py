@@ -96,10 +96,20 @@ class CharacterModel:
         except ValueError:  # "After pruning, no terms remain"
             return None
         vocabulary = np.asarray(vectorizer.get_feature_names_out(), dtype=str)
-        same_features = previous is not None and np.array_equal(previous.vocabulary, vocabulary)
-        warm = (previous.weights, previous.bias) if same_features and previous is not None else None
+        warm = (previous.weights_for(vocabulary), previous.bias) if previous is not None else None
         _, weights, bias = _logistic(features, labels, warm)
         return cls(vocabulary, vectorizer.idf_.astype(np.float32), weights, bias)
+
+    def weights_for(self, vocabulary: np.ndarray) -> np.ndarray:
+        """These weights laid out for another vocabulary: an n-gram both know keeps its weights, a new one starts
+        at zero. A new example question brings new n-grams; started from here instead of from zero, the optimiser
+        needs a fraction of the steps (minutes become seconds on the full training set)."""
+        position = {str(gram): i for i, gram in enumerate(self.vocabulary)}
+        rows = np.array([position.get(str(gram), -1) for gram in vocabulary], dtype=np.int64)
+        weights = np.zeros((len(vocabulary), self.weights.shape[1]), dtype=self.weights.dtype)
+        known = rows >= 0
+        weights[known] = self.weights[rows[known]]
+        return weights
 
     @cached_property
     def _fitted(self) -> TfidfVectorizer:

@@ -81,3 +81,26 @@ def test_texts_without_shared_ngrams_give_no_character_model():
     vectors, labels = _clusters(["a", "b"], per_label=1)
     classifier = TopicClassifier.fit(vectors, labels, ["xy", "qz"])
     assert classifier is not None and classifier.characters is None
+
+
+def test_a_new_question_with_new_ngrams_still_starts_from_the_previous_character_model():
+    """A new example brings n-grams the last build never saw: shared ones keep their weights, new ones start at
+    zero, and the result is the model a cold start reaches."""
+    texts = ["wohnung anmelden", "anmeldung bürgeramt", "anmeldung frist", "kita gebühren", "kita beitrag", "kita"]
+    labels = ["arrival.registration"] * 3 + ["kita.costs"] * 3
+    vectors = np.ones((len(texts), 4), np.float32)
+    previous = TopicClassifier.fit(vectors, labels, texts).characters
+    grown = np.asarray([*previous.vocabulary[:3], "zz", previous.vocabulary[5]])
+    laid_out = previous.weights_for(grown)
+    assert np.array_equal(laid_out[:3], previous.weights[:3]) and np.array_equal(laid_out[4], previous.weights[5])
+    assert not laid_out[3].any()
+
+    texts_now = [*texts, "kita platz kosten"]
+    labels_now = [*labels, "kita.costs"]
+    vectors_now = np.ones((len(texts_now), 4), np.float32)
+    cold = TopicClassifier.fit(vectors_now, labels_now, texts_now)
+    warm = TopicClassifier.fit(vectors_now, labels_now, texts_now, previous=TopicClassifier.fit(vectors, labels, texts))
+    assert len(warm.characters.vocabulary) > len(previous.vocabulary)
+    for text in ("kita kosten", "anmeldung"):
+        cold_p, warm_p = cold.probabilities(vectors[0], text), warm.probabilities(vectors[0], text)
+        assert max(abs(cold_p[c] - warm_p[c]) for c in cold.classes) < 1e-3
