@@ -44,14 +44,18 @@ def edit_body(root: Path) -> None:
     path.write_text(f"---{front}---{body.replace('. ', '.  ', 1)}", encoding="utf-8")
 
 
-def add_question(root: Path) -> None:
-    """An example question is added to one entry (the classifier has something new to learn)."""
+def reword_question(root: Path) -> None:
+    """One example question of one entry is reworded (the classifier has something new to learn)."""
     path = root / "knowledge" / "entries" / "kita.costs" / "de.md"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("questions:\n", "questions:\n  - was zahlt man für den kindergarten\n", 1), "utf-8")
+    head, rest = path.read_text(encoding="utf-8").split("questions:\n", 1)
+    _, others = rest.split("\n", 1)  # the first question goes
+    path.write_text(f"{head}questions:\n  - was zahlt man für den kindergarten\n{others}", encoding="utf-8")
 
 
-EDITS: dict[str, Callable[[Path], None]] = {"one entry's text": edit_body, "one new example question": add_question}
+EDITS: dict[str, Callable[[Path], None]] = {
+    "one entry's text": edit_body,
+    "one reworded example question": reword_question,
+}
 
 
 def copy_sources(target: Path) -> None:

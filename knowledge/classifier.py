@@ -102,8 +102,8 @@ class CharacterModel:
 
     def weights_for(self, vocabulary: np.ndarray) -> np.ndarray:
         """These weights laid out for another vocabulary: an n-gram both know keeps its weights, a new one starts
-        at zero. A new example question brings new n-grams; started from here instead of from zero, the optimiser
-        needs a fraction of the steps (minutes become seconds on the full training set)."""
+        at zero. A new or removed example question changes the vocabulary; started from here instead of from zero,
+        the optimiser begins next to the last build's optimum, as it does when the vocabulary stays the same."""
         position = {str(gram): i for i, gram in enumerate(self.vocabulary)}
         rows = np.array([position.get(str(gram), -1) for gram in vocabulary], dtype=np.int64)
         weights = np.zeros((len(vocabulary), self.weights.shape[1]), dtype=self.weights.dtype)
