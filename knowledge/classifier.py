@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
 FILE_NAME = "classifier.npz"
+# Bump when what a fit produces from the same examples changes (features, ``fold``, settings below): a build keeps
+# the previous classifier only when its examples and this version are the same (``knowledge.index``).
+VERSION = 1
 REGULARISATION = 10.0  # inverse strength C; 10 and 50 measured alike, 1 clearly worse (docs/benchmarks.md)
 CHARACTER_WEIGHT = 0.5  # share of the character model in the product of probabilities
 NGRAMS = (2, 4)

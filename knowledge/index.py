@@ -36,6 +36,7 @@ import numpy as np
 from knowledge.boundaries import EMPTY, LabelledQuestion, TrainingSet
 from knowledge.chunks import CHUNKER_VERSION, Chunk, chunk_entry
 from knowledge.classifier import FILE_NAME as CLASSIFIER_FILE
+from knowledge.classifier import VERSION as CLASSIFIER_VERSION
 from knowledge.classifier import TopicClassifier
 from knowledge.embedding import Embedder
 from knowledge.models import Entry
@@ -166,14 +167,16 @@ class _Previous:
     classifier: TopicClassifier | None = None
     classifier_examples: str = ""
     build: Path | None = None
+    training_questions: list[LabelledQuestion] = field(default_factory=list)
 
 
 def examples_fingerprint(labels: list[str], texts: list[str]) -> str:
-    """What a classifier learned from, in one hash: the same labels and texts under the same embedding model give
-    the same vectors, so a build whose examples have this fingerprint can keep the previous classifier."""
-    digest = hashlib.sha256()
+    """What a classifier learned from and how, in one hash: the same labels and texts under the same embedding
+    model give the same vectors, and with the same classifier version and build format the same model, so a build
+    whose examples have this fingerprint can keep the previous classifier."""
+    digest = hashlib.sha256(f"{CLASSIFIER_VERSION}/{FORMAT_VERSION}\n".encode())
     for label, text in zip(labels, texts, strict=True):
-        digest.update(f"{label}\t{text}\n".encode())
+        digest.update(json.dumps([label, text], ensure_ascii=False).encode() + b"\n")
     return digest.hexdigest()
 
 
@@ -197,6 +200,7 @@ def _read_previous(index_dir: Path, model_id: str) -> _Previous:
             TopicClassifier.load(build),
             manifest.get("classifier_examples", ""),
             build,
+            old_training,
         )
     except (OSError, KeyError, TypeError, ValueError):
         return _Previous()  # an unreadable previous build means a full rebuild, never a failure
@@ -362,14 +366,14 @@ def build_index(
     faiss.write_index(faiss_index, str(staging / "faiss.index"))
     (staging / "chunks.json").write_text(json.dumps([asdict(r) for r in rows]))
     # What did not change is linked from the current build, not written again (about 170 MB with the sets).
-    if previous.build is not None and previous.training == training.content_hash and previous.format == FORMAT_VERSION:
-        _keep(previous.build, staging, "training.json", "training_vectors.npy")
-    else:
+    # The same questions (not only the same files: a topic leaving the catalogue drops its questions) have the
+    # same vectors, since the embedding model is the same or ``previous`` would be empty.
+    same_training = previous.training_questions == training.questions and previous.format == FORMAT_VERSION
+    if not (same_training and _linked(previous.build, staging, "training.json", "training_vectors.npy")):
         np.save(staging / "training_vectors.npy", training_vectors)
         (staging / "training.json").write_text(json.dumps([asdict(q) for q in training.questions], ensure_ascii=False))
-    if classifier is not None and classifier is previous.classifier and previous.build is not None:
-        _keep(previous.build, staging, CLASSIFIER_FILE)
-    elif classifier is not None:
+    kept = classifier is not None and classifier is previous.classifier
+    if classifier is not None and not (kept and _linked(previous.build, staging, CLASSIFIER_FILE)):
         classifier.save(staging)
     (staging / "entries.json").write_text(
         json.dumps([f.entry.model_dump(mode="json") for f in files], ensure_ascii=False)
@@ -383,14 +387,18 @@ def build_index(
     return manifest
 
 
-def _keep(previous: Path, staging: Path, *names: str) -> None:
+def _linked(previous: Path | None, staging: Path, *names: str) -> bool:
     """Hard-link unchanged files of the previous build into the new one (a copy where links are impossible);
-    builds never change a file after the switch, so sharing one is safe, and pruning removes only a link."""
+    False, with nothing linked, when one of them is missing (the caller writes them). Builds never change a file
+    after the switch, so sharing one is safe, and pruning removes only a link."""
+    if previous is None or not all((previous / name).is_file() for name in names):
+        return False
     for name in names:
         try:
             os.link(previous / name, staging / name)
         except OSError:
             shutil.copyfile(previous / name, staging / name)
+    return True
 
 
 def _switch_current(index_dir: Path, target: Path) -> None:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from knowledge.classifier import TopicClassifier
+from knowledge.classifier import CharacterModel, TopicClassifier
 
 
 def _clusters(labels: list[str], per_label: int = 12, dim: int = 8) -> tuple[np.ndarray, list[str]]:
@@ -83,11 +83,12 @@ def test_texts_without_shared_ngrams_give_no_character_model():
     assert classifier is not None and classifier.characters is None
 
 
-def test_a_new_question_with_new_ngrams_still_starts_from_the_previous_character_model():
+def test_a_new_question_with_new_ngrams_still_starts_from_the_previous_character_model(monkeypatch):
     """A new example brings n-grams the last build never saw: shared ones keep their weights, new ones start at
     zero, and the result is the model a cold start reaches."""
     texts = ["wohnung anmelden", "anmeldung bürgeramt", "anmeldung frist", "kita gebühren", "kita beitrag", "kita"]
-    labels = ["arrival.registration"] * 3 + ["kita.costs"] * 3
+    texts += ["minijob grenze", "minijob verdienst", "minijob steuer"]
+    labels = ["arrival.registration"] * 3 + ["kita.costs"] * 3 + ["work.minijob"] * 3  # a warm start needs 3 classes
     vectors = np.ones((len(texts), 4), np.float32)
     previous = TopicClassifier.fit(vectors, labels, texts).characters
     grown = np.asarray([*previous.vocabulary[:3], "zz", previous.vocabulary[5]])
@@ -99,8 +100,12 @@ def test_a_new_question_with_new_ngrams_still_starts_from_the_previous_character
     labels_now = [*labels, "kita.costs"]
     vectors_now = np.ones((len(texts_now), 4), np.float32)
     cold = TopicClassifier.fit(vectors_now, labels_now, texts_now)
+    started_from = []
+    real = CharacterModel.weights_for
+    monkeypatch.setattr(CharacterModel, "weights_for", lambda self, v: started_from.append(len(v)) or real(self, v))
     warm = TopicClassifier.fit(vectors_now, labels_now, texts_now, previous=TopicClassifier.fit(vectors, labels, texts))
     assert len(warm.characters.vocabulary) > len(previous.vocabulary)
-    for text in ("kita kosten", "anmeldung"):
+    assert started_from == [len(warm.characters.vocabulary)]  # the last model, laid out for the new vocabulary
+    for text in ("kita kosten", "anmeldung", "minijob"):
         cold_p, warm_p = cold.probabilities(vectors[0], text), warm.probabilities(vectors[0], text)
         assert max(abs(cold_p[c] - warm_p[c]) for c in cold.classes) < 1e-3

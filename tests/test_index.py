@@ -174,3 +174,18 @@ def test_an_edit_of_the_body_only_keeps_the_classifier_and_a_new_question_refits
     assert len(fits) == 2
     build_index(asked, embedder, tmp_path, training=_training("führerschein umschreiben", "fahrschule kosten"))
     assert len(fits) == 3
+
+
+def test_a_new_classifier_version_refits_and_a_missing_file_is_written_again(tmp_path: Path, embedder, monkeypatch):
+    kita = {"title": "Kita-Kosten", "questions": ["was kostet die kita", "kita gebühren", "kita preis"]}
+    sources = [_source("arrival.registration", "de"), _source("kita.costs", "de", **kita)]
+    build_index(sources, embedder, tmp_path, training=_training("führerschein umschreiben"))
+    before = current_build(tmp_path)
+    (before / "training.json").unlink()  # a previous build that lacks a file is no reason to fail
+
+    monkeypatch.setattr("knowledge.index.CLASSIFIER_VERSION", 999)  # the classifier's code changed
+    edited = [sources[0], _source("kita.costs", "de", body="Die Kita kostet je nach Land und Einkommen. " * 8, **kita)]
+    build_index(edited, embedder, tmp_path, training=_training("führerschein umschreiben"))
+    after = current_build(tmp_path)
+    assert not (after / "classifier.npz").samefile(before / "classifier.npz")  # refitted, not kept
+    assert [q.text for q in load_index(tmp_path).training] == ["führerschein umschreiben"]
