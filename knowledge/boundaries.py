@@ -89,13 +89,15 @@ class TrainingSet:
 EMPTY = TrainingSet([], "")
 
 
-def load_boundaries(directory: Path) -> tuple[TrainingSet, list[Problem]]:
-    return _load(directory, BoundaryFile, CLASS_PREFIX, known=None)
+def load_boundaries(directory: Path, cache_dir: Path | None = None) -> tuple[TrainingSet, list[Problem]]:
+    return _load(directory, BoundaryFile, CLASS_PREFIX, known=None, cache_dir=cache_dir)
 
 
-def load_topic_questions(directory: Path, topics: set[str] | None) -> tuple[TrainingSet, list[Problem]]:
+def load_topic_questions(
+    directory: Path, topics: set[str] | None, cache_dir: Path | None = None
+) -> tuple[TrainingSet, list[Problem]]:
     """The topic questions; ``topics`` None reads them without checking their ids against a catalogue."""
-    return _load(directory, TopicQuestionsFile, "", known=topics)
+    return _load(directory, TopicQuestionsFile, "", known=topics, cache_dir=cache_dir)
 
 
 def content_hash(paths: list[Path]) -> str:
@@ -113,7 +115,7 @@ def combine(*sets: TrainingSet) -> TrainingSet:
 
 
 def _load(
-    directory: Path, model: type[_LabelledFile], prefix: str, known: set[str] | None
+    directory: Path, model: type[_LabelledFile], prefix: str, known: set[str] | None, cache_dir: Path | None
 ) -> tuple[TrainingSet, list[Problem]]:
     """Read every ``<locale>.yaml``; a broken file is reported and left out, never served half-read."""
     questions: list[LabelledQuestion] = []
@@ -121,7 +123,7 @@ def _load(
     read: list[Path] = []
     for path in sorted(directory.glob("*.yaml")):
         shown = f"{directory.name}/{path.name}"
-        data, found = read_yaml_model(path, shown, model)
+        data, found = read_yaml_model(path, shown, model, cache_dir)
         problems += found
         if data is None:
             continue

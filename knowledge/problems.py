@@ -9,6 +9,8 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from knowledge.yaml_files import load_yaml_file
+
 Severity = Literal["error", "warning"]
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -34,20 +36,13 @@ def warning(path: str, message: str, line: int | None = None, code: str = "warni
     return Problem("warning", path, message, line, code)
 
 
-# libyaml's parser when PyYAML was built with it (the wheels are): the question sets hold tens of thousands of
-# lines, which the pure-Python parser takes about 15 s to read and libyaml well under one.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def load_yaml(text: str) -> object:
-    """``yaml.safe_load`` with the fastest safe parser available."""
-    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
-
-
-def read_yaml_model(path: Path, shown: str, model: type[Model]) -> tuple[Model | None, list[Problem]]:
-    """A YAML file validated by ``model``; a broken file gives problems (with the line where YAML knows it)."""
+def read_yaml_model(
+    path: Path, shown: str, model: type[Model], cache_dir: Path | None = None
+) -> tuple[Model | None, list[Problem]]:
+    """A YAML file validated by ``model``; a broken file gives problems (with the line where YAML knows it).
+    With ``cache_dir``, a large file's parsed data is kept there until the file changes."""
     try:
-        return model.model_validate(load_yaml(path.read_text(encoding="utf-8"))), []
+        return model.model_validate(load_yaml_file(path, cache_dir)), []
     except UnicodeDecodeError as exc:
         return None, [error(shown, f"not UTF-8 text ({exc.reason} at byte {exc.start})", None, "encoding")]
     except yaml.YAMLError as exc:

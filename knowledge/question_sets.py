@@ -120,9 +120,9 @@ def conversation_sets(directory: Path) -> list[Path]:
     return _in_order(directory / "conversations", _CONVERSATION_SET)
 
 
-def read_question_set(path: Path, shown: str) -> tuple[list[Question], list[Problem]]:
+def read_question_set(path: Path, shown: str, cache_dir: Path | None = None) -> tuple[list[Question], list[Problem]]:
     """The questions of one file, or the problems that keep it from being read (never half a file)."""
-    data, problems = read_yaml_model(path, shown, _QuestionSetFile)
+    data, problems = read_yaml_model(path, shown, _QuestionSetFile, cache_dir)
     if data is None:
         return [], problems
     return [Question(x.locale, x.q, x.topic, x.variant, x.kind) for x in data.questions], []
@@ -186,7 +186,7 @@ def labelled_sets(directory: Path) -> list[Path]:
     return development_sets(directory) + free_sets(directory)
 
 
-def load_learned(directory: Path, topics: set[str]) -> tuple[TrainingSet, list[Problem]]:
+def load_learned(directory: Path, topics: set[str], cache_dir: Path | None = None) -> tuple[TrainingSet, list[Problem]]:
     """The learned sets as labelled questions. In-scope questions are labelled with their topic,
     out-of-scope ones with their class (``general-near`` and so on, the same broad classes as the boundary
     files); questions without a class, or whose topic is no longer in the catalogue, teach nothing. A file that
@@ -195,7 +195,7 @@ def load_learned(directory: Path, topics: set[str]) -> tuple[TrainingSet, list[P
     problems: list[Problem] = []
     read: list[Path] = []
     for path in learned_sets(directory):
-        found, broken = read_question_set(path, f"{directory.name}/{path.name}")
+        found, broken = read_question_set(path, f"{directory.name}/{path.name}", cache_dir)
         problems += broken
         if broken:
             continue

@@ -222,15 +222,21 @@ def validate(
     return Report(entries=served, problems=problems, coverage=table, tenants=tenants, files=files)
 
 
-def validate_dir(knowledge_dir: Path, today: date | None = None, development_dir: Path | None = None) -> Report:
+def validate_dir(
+    knowledge_dir: Path,
+    today: date | None = None,
+    development_dir: Path | None = None,
+    cache_dir: Path | None = None,
+) -> Report:
     """Load and check ``knowledge/`` (entries, catalogue, tenants, boundaries). The labelled questions also
-    take in the learned question sets of ``development_dir`` (default: ``eval/`` beside ``knowledge/``)."""
+    take in the learned question sets of ``development_dir`` (default: ``eval/`` beside ``knowledge/``).
+    ``cache_dir`` keeps the parsed data of the large question files between runs (``knowledge.yaml_files``)."""
     catalogue = load_catalogue(knowledge_dir / "catalogue.yaml")
     tenants, tenant_problems = load_tenants(knowledge_dir / "tenants")
-    boundaries, boundary_problems = load_boundaries(knowledge_dir / "boundaries")
-    questions, question_problems = load_topic_questions(knowledge_dir / "questions", set(catalogue.topics))
+    boundaries, boundary_problems = load_boundaries(knowledge_dir / "boundaries", cache_dir)
+    questions, question_problems = load_topic_questions(knowledge_dir / "questions", set(catalogue.topics), cache_dir)
     development, development_problems = question_sets.load_learned(
-        development_dir or question_sets.directory_beside(knowledge_dir), set(catalogue.topics)
+        development_dir or question_sets.directory_beside(knowledge_dir), set(catalogue.topics), cache_dir
     )
     report = validate(load_all(knowledge_dir / "entries", knowledge_dir.parent), catalogue, tenants, today)
     report.problems[:0] = tenant_problems + boundary_problems + question_problems + development_problems

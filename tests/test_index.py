@@ -103,18 +103,20 @@ def _training(*texts: str) -> TrainingSet:
 
 def test_labelled_questions_are_embedded_reused_and_train_the_classifier(tmp_path: Path, embedder):
     sources = [_source("arrival.registration", "de"), _source("kita.costs", "de", title="Kita-Kosten")]
-    first = build_index(sources, embedder, tmp_path, training=_training("führerschein umschreiben"))
-    assert first.training_questions == 1
-
-    # A new labelled question: a new build that embeds only it.
-    second = build_index(
+    first = build_index(
         sources, embedder, tmp_path, training=_training("führerschein umschreiben", "fahrschule kosten")
     )
-    assert second.embedded_chunks == 1 and second.training_questions == 2
+    assert first.training_questions == 2
+
+    # A new labelled question first and the old ones swapped: only the new one is embedded, the others' vectors move.
+    texts = ("kfz versicherung", "fahrschule kosten", "führerschein umschreiben")
+    second = build_index(sources, embedder, tmp_path, training=_training(*texts))
+    assert second.embedded_chunks == 1 and second.training_questions == 3
     index = load_index(tmp_path)
-    vectors, labels, texts = index.classifier_examples()
-    assert labels.count("boundary:driving-licence") == 2 and len(vectors) == len(labels) == len(texts)
-    assert texts[labels.index("boundary:driving-licence")] == "führerschein umschreiben"
+    assert np.allclose(index.training_vectors, embedder.encode_queries(list(texts)), atol=1e-5)
+    vectors, labels, examples = index.classifier_examples()
+    assert labels.count("boundary:driving-licence") == 3 and len(vectors) == len(labels) == len(examples)
+    assert examples[labels.index("boundary:driving-licence")] == "kfz versicherung"
     assert "boundary:driving-licence" in index.classifier.classes
 
 
