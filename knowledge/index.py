@@ -191,6 +191,8 @@ def _read_previous(index_dir: Path, model_id: str) -> _Previous:
             return _Previous()
         rows = [ChunkRow(**r) for r in json.loads((build / "chunks.json").read_text())]
         old_training, old_training_vectors = _read_training(build)
+        if len(old_training) != len(old_training_vectors):
+            raise ValueError("labelled questions and their vectors differ in number")  # a damaged build
         return _Previous(
             manifest["files"],
             rows,

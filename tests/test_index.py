@@ -77,6 +77,15 @@ def test_unreadable_previous_build_means_full_rebuild(tmp_path: Path, embedder):
     assert manifest.embedded_chunks == manifest.chunks
 
 
+def test_a_previous_build_with_fewer_vectors_than_questions_means_full_rebuild(tmp_path: Path, embedder):
+    sources = [_source("arrival.registration", "de")]
+    training = _training("führerschein umschreiben", "fahrschule kosten")
+    build_index(sources, embedder, tmp_path, training=training)
+    np.save(current_build(tmp_path) / "training_vectors.npy", np.zeros((1, embedder.dim), np.float32))
+    manifest = build_index(sources, embedder, tmp_path, training=_training("fahrschule kosten", "kfz versicherung"))
+    assert manifest.embedded_chunks == manifest.chunks + 2
+
+
 def test_load_without_index_raises(tmp_path: Path):
     with pytest.raises(FileNotFoundError):
         load_index(tmp_path)
