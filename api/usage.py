@@ -31,6 +31,8 @@ def outcome_of(messages: Sequence[BotMessage], degraded: bool) -> Outcome:
         return "answered_with_caution"
     if {"no_answer", "close_topics"} <= kinds:
         return "declined_with_topics"
+    if any(m.get("kind") == "answer" and m.get("follow_up") for m in messages):
+        return "answered_follow_up"
     for kind, outcome in (("answer", "answered"), ("clarify", "asked_back"), ("no_answer", "declined")):
         if kind in kinds:
             return outcome

@@ -61,6 +61,7 @@ class BotMessage(TypedDict, total=False):
     locale: str
     handover: bool
     cautious: bool  # an answer given as general information: the search is less sure it settles the question
+    follow_up: bool  # an answer to a short message read together with the same person's question before
     kind: str  # answer | no_answer | close_topics | clarify | handover | feedback | flow | notice | smalltalk
 
 
@@ -75,6 +76,7 @@ def bot_message(
     handover: bool = False,
     kind: str = "notice",
     cautious: bool = False,
+    follow_up: bool = False,
 ) -> BotMessage:
     return BotMessage(
         text=text,
@@ -85,6 +87,7 @@ def bot_message(
         checked=checked,
         handover=handover,
         cautious=cautious,
+        follow_up=follow_up,
         kind=kind,
     )
 

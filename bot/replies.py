@@ -91,19 +91,25 @@ def compose(result: SearchResult | None, c: Context) -> list[BotMessage]:
     if result.answerable and result.ambiguous:
         return [clarify(c, result.hits[:MAX_CHOICES])]
     if result.answerable and result.best:
-        return answer(c, result.best.entry, result.best.fallback, cautious=result.cautious)
+        return answer(c, result.best.entry, result.best.fallback, cautious=result.cautious, follow_up=result.follow_up)
     c.record_unanswered(result.query, result.boundary)
     offered = close_topics(c, result.hits) if result.close else None
     return [no_answer(c)] + ([offered] if offered else [])
 
 
 def answer(
-    c: Context, entry: Entry, fallback: bool, category: str | None = None, cautious: bool = False
+    c: Context,
+    entry: Entry,
+    fallback: bool,
+    category: str | None = None,
+    cautious: bool = False,
+    follow_up: bool = False,
 ) -> list[BotMessage]:
     """The entry in simple language with its sources, related topics as buttons, then "Did this help?".
     Reached by browsing a ``category``, it also offers the way back to that category and to all topics.
     ``cautious``: the search is less sure the entry settles the question (often a person's own case next to the
-    topic), so the answer says first that it is general information and offers a counsellor at once."""
+    topic), so the answer says first that it is general information and offers a counsellor at once.
+    ``follow_up``: the question was read together with the one before (counted apart on the dashboard)."""
     buttons = c.entry_buttons(entry.related[:MAX_RELATED])
     text = texts.entry_text(entry, c.locale, fallback)
     if cautious:
@@ -124,6 +130,7 @@ def answer(
         checked=entry.checked.isoformat(),
         kind="answer",
         cautious=cautious,
+        follow_up=follow_up,
     )
     feedback = bot_message(
         c.say(texts.DID_THIS_HELP),

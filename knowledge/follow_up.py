@@ -12,6 +12,7 @@ messages", has the numbers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -41,7 +42,7 @@ def read_after(alone: SearchResult, together: SearchResult, topic_of: Callable[[
         return alone
     near = [topic for topic, _ in one_per_topic(alone.hits, topic_of)][:NEAR_TOPICS]
     best = together.best.entry.id
-    return together if (topic_of(best) or best) in near else alone
+    return replace(together, follow_up=True) if (topic_of(best) or best) in near else alone
 
 
 def search_in_conversation(

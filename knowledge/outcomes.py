@@ -26,6 +26,7 @@ Outcome = Literal[
     "other",
     "answered_with_caution",
     "declined_with_topics",  # declined, with close topics offered as buttons
+    "answered_follow_up",  # a short message answered by reading it with the same person's question before
 ]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 Dimension = Literal["day", "locale", "channel", "topic", "outcome"]

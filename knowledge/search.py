@@ -148,6 +148,7 @@ class SearchResult:
     boundary: str | None = None  # when abstaining: the uncovered subject more likely than any entry, if one is
     cautious: bool = False  # answerable, but with a confidence low enough to say "your own case may differ"
     close: bool = False  # not answerable, but the best entries are near enough to offer as close topics
+    follow_up: bool = False  # read together with the same person's question before (``knowledge.follow_up``)
 
     @property
     def best(self) -> Hit | None:

@@ -129,6 +129,7 @@ def test_chat_turns_are_counted_and_shown(client, upstreams: Upstreams):
         "degraded": 1,
         "other": 0,
         "declined_with_topics": 1,
+        "answered_follow_up": 0,
     }
     assert {"locale": "de", "topic": "kita.costs", "turns": 4} in usage["topics"]
     assert usage["days"][-1]["channels"] == {"web": 6}

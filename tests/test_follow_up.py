@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from api.usage import outcome_of
+from bot import replies
+from bot.context import Context
 from knowledge import evaluation
 from knowledge.follow_up import FOLLOW_UP_WORDS, may_follow_up, search_in_conversation
 from knowledge.question_sets import conversation_sets, load_conversations
@@ -30,6 +33,18 @@ def test_a_follow_up_is_read_after_the_question_before_it(knowledge, previous, f
     assert not (alone.answerable and not alone.cautious)  # alone it finds no confident answer
     result, found = read(knowledge, follow_up, previous)
     assert result.answerable and not result.cautious and found == topic
+    assert result.follow_up and not alone.follow_up
+
+
+def test_an_answer_read_with_the_question_before_is_counted_apart(knowledge):
+    """The dashboard shows how many short follow-ups were answered by reading them with the question before."""
+    c = Context("de", None, knowledge, dialogue=False)
+    previous, follow_up = "Wo beantrage ich Elterngeld?", "geht das auch für meinen Mann?"
+    in_conversation = replies.compose(replies.search(c, follow_up, previous=previous), c)
+    assert in_conversation[0]["kind"] == "answer" and in_conversation[0]["follow_up"]
+    assert outcome_of(in_conversation, degraded=False) == "answered_follow_up"
+    first = replies.compose(replies.search(c, previous), c)
+    assert outcome_of(first, degraded=False) == "answered"
 
 
 @pytest.mark.parametrize("message", ["danke!", "ok super", "Wer gewinnt die Fußball-WM?", "👍"])
@@ -37,6 +52,7 @@ def test_thanks_or_a_far_question_is_not_read_as_a_repeat(knowledge, message):
     """Each gets what it gets alone: declined, not the registration entry again."""
     alone = knowledge.searcher.search(message, "de")
     result, _ = read(knowledge, message, "Wie melde ich meine neue Wohnung an?")
+    assert not result.follow_up
     assert (result.answerable, [h.entry.id for h in result.hits]) == (
         alone.answerable,
         [h.entry.id for h in alone.hits],

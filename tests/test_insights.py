@@ -60,6 +60,7 @@ def test_an_empty_history_gives_zeros_for_every_day(store):
         "degraded",
         "other",
         "declined_with_topics",
+        "answered_follow_up",
     }
     assert stats.topics == [] and stats.language.answers == 0
 
@@ -111,6 +112,12 @@ def test_an_answer_given_as_general_information_is_counted_apart():
     cautious = [bot_message("x", "de", kind="answer", cautious=True), bot_message("x", "de", kind="feedback")]
     assert outcome_of(cautious, False) == "answered_with_caution"
     assert outcome_of(cautious, True) == "degraded"
+
+
+def test_a_follow_up_read_with_the_question_before_is_counted_apart():
+    read_together = [bot_message("x", "de", kind="answer", follow_up=True), bot_message("x", "de", kind="feedback")]
+    assert outcome_of(read_together, False) == "answered_follow_up"
+    assert outcome_of(read_together, True) == "degraded"
 
 
 def declined(question, count=1, locale="de", subject=None) -> Declined:
