@@ -33,7 +33,6 @@ OTHER_OUTCOMES = {
     "asked_back": 0.08,
     "declined": 0.08,
     "declined_with_topics": 0.04,
-    "answered_follow_up": 0.03,
     "handed_over": 0.05,
     "degraded": 0.01,
     "other": 0.2,
