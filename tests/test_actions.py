@@ -63,10 +63,10 @@ def test_a_declined_question_near_an_entry_offers_it_as_a_close_topic(services, 
 
 
 def test_a_short_follow_up_is_read_after_the_question_just_before_it():
-    """Alone, "geht das auch für meinen Mann?" finds no confident answer; after a question about Elterngeld it
+    """Alone, "und wie lange bekommt man das?" finds no confident answer; after a question about Elterngeld it
     is about Elterngeld. Two hours later, after a message the bot did not search, or after a question in another
     language, it is read alone."""
-    follow_up, before = "geht das auch für meinen Mann?", "Wo beantrage ich Elterngeld?"
+    follow_up, before = "und wie lange bekommt man das?", "Wo beantrage ich Elterngeld?"
     messages, events = run_action(ActionAnswerQuestion(), tracker(follow_up, asked_before=before))
     assert messages[0]["kind"] == "answer" and messages[0]["entry_id"] == "family.parental-allowance"
     assert {e["name"]: e["value"] for e in events}["last_question"] == follow_up

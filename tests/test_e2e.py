@@ -48,7 +48,7 @@ def test_a_follow_up_is_read_after_the_question_before_it(stack):
     assert answer_of(say(stack, "e2e-follow", "Wo beantrage ich Elterngeld?", "de"))["entry_id"] == (
         "family.parental-allowance"
     )
-    data = say(stack, "e2e-follow", "geht das auch für meinen Mann?", "de")
+    data = say(stack, "e2e-follow", "und wie lange bekommt man das?", "de")
     assert answer_of(data)["entry_id"] == "family.parental-allowance"
 
 
