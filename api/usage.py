@@ -1,9 +1,8 @@
 """Recording what a turn came to (``knowledge.outcomes``), called once per turn by ``Conversation.handle``.
 
 The outcome is read from the kinds of the bot's messages and an answer's ``cautious`` and ``follow_up`` marks
-(``bot/messages.py``),
-so one rule covers the dialogue and the knowledge-only path. Whether a turn begins a conversation is decided by
-the caller from the shared state (``SESSION_SECONDS``), so that replicas agree.
+(``bot/messages.py``), so one rule covers the dialogue and the knowledge-only path. Whether a turn begins a
+conversation is decided by the caller from the shared state (``SESSION_SECONDS``), so that replicas agree.
 """
 
 from __future__ import annotations
