@@ -49,11 +49,16 @@ async def user(client: httpx.AsyncClient, number: int, questions, deadline: floa
         turn += 1
 
 
-async def load(api_url: str, users: int, seconds: float, latencies: list[float], statuses: collections.Counter) -> None:
-    questions = load_questions(ROOT / "eval" / "dev.yaml")
+def questions() -> list:
+    return load_questions(ROOT / "eval" / "dev.yaml")
+
+
+async def load(
+    api_url: str, asked: list, users: int, seconds: float, latencies: list[float], statuses: collections.Counter
+) -> None:
     deadline = time.monotonic() + seconds
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
-        await asyncio.gather(*(user(client, i, questions, deadline, latencies, statuses) for i in range(users)))
+        await asyncio.gather(*(user(client, i, asked, deadline, latencies, statuses) for i in range(users)))
 
 
 def report(label: str, users: int, seconds: float, latencies: list[float], statuses: collections.Counter) -> None:
@@ -72,7 +77,7 @@ def failed(statuses: collections.Counter) -> bool:
 def run(api_url: str, users: int, seconds: float) -> None:
     latencies: list[float] = []
     statuses: collections.Counter = collections.Counter()
-    asyncio.run(load(api_url, users, seconds, latencies, statuses))
+    asyncio.run(load(api_url, questions(), users, seconds, latencies, statuses))
     report("", users, seconds, latencies, statuses)
     if failed(statuses):
         raise SystemExit("server errors or degraded answers under load")
@@ -84,19 +89,20 @@ def side_by_side(tmp: Path, before: dict[str, str], users: int, seconds: float, 
     inherited = sorted(set(before) & set(os.environ))
     if inherited:  # the "after" stack would inherit them: it must run with the product's defaults
         raise SystemExit(f"unset {', '.join(inherited)} first: the 'after' stack must run with the defaults")
+    asked = questions()  # read once: the file is the same for every run
     stacks = {}
     try:
         for name, environment in (("before", before), ("after", {})):
             (tmp / name).mkdir()
             stacks[name] = start_stack(tmp / name, environment=environment)
         for stack in stacks.values():
-            asyncio.run(load(stack.api_url, users, min(seconds, 10.0), [], collections.Counter()))
+            asyncio.run(load(stack.api_url, asked, users, min(seconds, 10.0), [], collections.Counter()))
         totals = {name: ([], collections.Counter()) for name in stacks}
         for n in range(rounds):
             for name in ("before", "after") if n % 2 == 0 else ("after", "before"):
                 latencies: list[float] = []
                 statuses: collections.Counter = collections.Counter()
-                asyncio.run(load(stacks[name].api_url, users, seconds, latencies, statuses))
+                asyncio.run(load(stacks[name].api_url, asked, users, seconds, latencies, statuses))
                 report(f"round {n + 1}, {name}: ", users, seconds, latencies, statuses)
                 totals[name][0].extend(latencies)
                 totals[name][1].update(statuses)
