@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.load [--users 8] [--seconds 30]
     .venv/bin/python -m bench.load --before LOTSE_RASA_VALIDATE_ONCE=false,LOTSE_NLU_SHARES_VECTOR=false [--rounds 4]
 
-Each simulated user sends development questions in its own session, one after the other. Prints throughput,
+Each simulated user sends development questions one after the other: every fourth a search, the others chat
+turns in its own sessions (a new session every twelve requests, new sessions in every run). Prints throughput,
 latency percentiles and the count of every status code; a 5xx or a degraded answer is a failure.
 
 ``--before``: two stacks side by side, one started with these settings (before) and one without (after). They are
@@ -20,6 +21,7 @@ import os
 import random
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -31,7 +33,9 @@ from tests.stack import start_stack
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def user(client: httpx.AsyncClient, number: int, questions, deadline: float, latencies, statuses) -> None:
+async def user(
+    client: httpx.AsyncClient, run_id: str, number: int, questions, deadline: float, latencies, statuses
+) -> None:
     rng = random.Random(number)
     turn = 0
     while time.monotonic() < deadline:
@@ -40,8 +44,9 @@ async def user(client: httpx.AsyncClient, number: int, questions, deadline: floa
         if turn % 4 == 3:
             response = await client.get("/api/v1/search", params={"q": q.q, "locale": q.locale})
         else:
+            session = f"load-{run_id}-{number}-{turn // 12}"
             response = await client.post(
-                "/api/v1/chat", json={"session_id": f"load-{number}-{turn // 12}", "message": q.q, "locale": q.locale}
+                "/api/v1/chat", json={"session_id": session, "message": q.q, "locale": q.locale}
             )
         latencies.append((time.perf_counter() - started) * 1000)
         degraded = response.status_code == 200 and response.json().get("degraded") is True
@@ -57,8 +62,10 @@ async def load(
     api_url: str, asked: list, users: int, seconds: float, latencies: list[float], statuses: collections.Counter
 ) -> None:
     deadline = time.monotonic() + seconds
+    # Each run has its own sessions: reused ones would grow longer from run to run and slow the later runs.
+    run_id = uuid.uuid4().hex[:8]
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
-        await asyncio.gather(*(user(client, i, asked, deadline, latencies, statuses) for i in range(users)))
+        await asyncio.gather(*(user(client, run_id, i, asked, deadline, latencies, statuses) for i in range(users)))
 
 
 def report(label: str, users: int, seconds: float, latencies: list[float], statuses: collections.Counter) -> None:
