@@ -44,8 +44,9 @@ MO_FILES := $(PO_FILES:.po=.mo)
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-# make run keys the pseudonymous sender ids with a key generated once for this checkout (var/pseudonym.key);
-# deployments set LOTSE_PSEUDONYM_KEY themselves.
+# make run keys the pseudonymous sender ids with a key generated once for this checkout (var/pseudonym.key),
+# and Rasa and the action server share a token made for this run; deployments set LOTSE_PSEUDONYM_KEY and
+# LOTSE_ACTIONS_TOKEN themselves.
 run: setup $(MO_FILES) index $(RASA_MODEL) ## Start Lotse (API, Rasa, actions) and print the demo URL
 	@mkdir -p var/rasa var/run
 	@echo ""
@@ -53,6 +54,7 @@ run: setup $(MO_FILES) index $(RASA_MODEL) ## Start Lotse (API, Rasa, actions) a
 	@echo ""
 	@test -s var/pseudonym.key || $(APP_PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > var/pseudonym.key
 	@LOTSE_PSEUDONYM_KEY="$${LOTSE_PSEUDONYM_KEY:-$$(cat var/pseudonym.key)}" \
+		LOTSE_ACTIONS_TOKEN="$${LOTSE_ACTIONS_TOKEN:-$$($(APP_PY) -c 'import secrets; print(secrets.token_urlsafe(32))')}" \
 		LOTSE_RUN_DIR=$(CURDIR)/var/run $(APP_VENV)/bin/supervisord -c supervisord.conf || true
 
 test: setup $(MO_FILES) index $(RASA_MODEL) browser engines ## Run the whole test suite (lint, unit, API, Rasa, end to end, browser)

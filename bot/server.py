@@ -1,12 +1,15 @@
 """The internal action service: Rasa's custom actions (rasa-sdk executor) and the NLG endpoint.
 
-Bound to loopback by default and never exposed publicly: only the Rasa server calls it. It runs in the app
-environment (Python 3.11) and holds its own knowledge service and feedback store.
+Bound to loopback by default and never exposed publicly: only the Rasa server calls it. With
+``LOTSE_ACTIONS_TOKEN`` set, ``/webhook`` and ``/nlg`` answer only requests that carry it as a bearer token
+(Rasa sends it from its endpoints file), so nothing else on the internal network can run actions or read the
+bot's texts. It runs in the app environment (Python 3.11) and holds its own knowledge service and feedback store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import sys
 from contextlib import asynccontextmanager
@@ -14,7 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
@@ -32,6 +35,19 @@ log = logging.getLogger(__name__)
 class ActionServerSettings(ServerSettings, TrackerStoreSettings):
     actions_host: str = "127.0.0.1"
     actions_port: int = Field(default=5055, ge=1, le=65535)
+    actions_token: SecretStr | None = None  # shared with Rasa (its endpoints file); unset: no check
+
+
+def authorised(settings: ActionServerSettings, request: Request) -> bool:
+    """Whether the request carries the shared token (always true when none is configured)."""
+    token = settings.actions_token.get_secret_value() if settings.actions_token else ""
+    if not token:
+        return True
+    given = request.headers.get("authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+UNAUTHORISED = {"error": "A valid action server token is required."}
 
 
 def create_app(settings: ActionServerSettings | None = None, knowledge: KnowledgeService | None = None) -> FastAPI:
@@ -57,6 +73,8 @@ def create_app(settings: ActionServerSettings | None = None, knowledge: Knowledg
 
     @app.post("/webhook")
     async def webhook(request: Request) -> JSONResponse:
+        if not authorised(settings, request):
+            return JSONResponse(UNAUTHORISED, status_code=401)
         try:
             action_call = await request.json()
         except ValueError:
@@ -74,6 +92,8 @@ def create_app(settings: ActionServerSettings | None = None, knowledge: Knowledg
     @app.post("/nlg")
     async def nlg(request: Request) -> JSONResponse:
         """Rasa's NLG callback: ``{"response": "utter_x", "tracker": {...}}`` -> one custom message."""
+        if not authorised(settings, request):
+            return JSONResponse(UNAUTHORISED, status_code=401)
         try:
             body = await request.json()
         except ValueError:

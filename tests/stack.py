@@ -19,6 +19,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_MODEL = ROOT / "bot" / "models" / "lotse.tar.gz"
+ACTIONS_TOKEN = "stack-actions-token-0123456789abcdef"  # shared by Rasa and the action server of a test stack
 
 
 def free_port() -> int:
@@ -81,6 +82,7 @@ def _environment(workdir: Path, api_port: int, rasa_port: int, actions_port: int
             "LOTSE_RATE_LIMIT_IP": os.environ.get("LOTSE_RATE_LIMIT_IP", "1000/minute"),
             "LOTSE_RATE_LIMIT_SESSION": "200/minute",
             "LOTSE_PSEUDONYM_KEY": os.environ.get("LOTSE_PSEUDONYM_KEY", "stack-pseudonym-key-0123456789abcdef"),
+            "LOTSE_ACTIONS_TOKEN": ACTIONS_TOKEN,
         }
     )
     return env

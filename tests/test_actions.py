@@ -221,6 +221,22 @@ def test_the_action_server_runs_actions_and_renders_responses(knowledge, tmp_pat
         assert client.post("/webhook", json={**call, "next_action": "action_nope"}).status_code == 404
 
 
+def test_the_action_server_answers_only_with_the_shared_token(knowledge, tmp_path):
+    """With LOTSE_ACTIONS_TOKEN set, only Rasa (which sends it) may run actions or read the bot's texts."""
+    from bot.server import ActionServerSettings, create_app
+
+    token = "t" * 40
+    settings = ActionServerSettings(data_dir=tmp_path, index_watch_seconds=0, log_json=False, actions_token=token)
+    nlg = {"response": "utter_iamabot", "tracker": {"slots": {"locale": "de"}}}
+    call = {"next_action": "action_handover", "sender_id": "x", "tracker": {"sender_id": "x"}, "domain": {}}
+    with TestClient(create_app(settings, knowledge)) as client:
+        for wrong in ({}, {"authorization": "Bearer " + "u" * 40}, {"authorization": token}):
+            assert client.post("/nlg", json=nlg, headers=wrong).status_code == 401
+            assert client.post("/webhook", json=call, headers=wrong).status_code == 401
+        assert client.post("/nlg", json=nlg, headers={"authorization": f"Bearer {token}"}).status_code == 200
+        assert client.get("/health").status_code == 200  # probes need no token
+
+
 class CountingEmbedder:
     """The real embedder, counting the questions it embeds."""
 

@@ -47,6 +47,16 @@ def test_rasa_gets_every_variable_of_its_production_endpoints():
     assert {"LOTSE_POSTGRES_HOST", "LOTSE_POSTGRES_PASSWORD"} <= set(SERVICES["actions"]["environment"])  # retention
 
 
+def test_rasa_and_the_action_server_share_a_required_token():
+    """Rasa sends the token to the action server from both endpoints files; compose refuses to start without it."""
+    for name in ("endpoints.yml", "endpoints.production.yml"):
+        endpoints = yaml.safe_load((ROOT / "bot" / name).read_text())
+        for use in ("action_endpoint", "nlg"):
+            assert endpoints[use]["headers"] == {"Authorization": "Bearer ${LOTSE_ACTIONS_TOKEN}"}, (name, use)
+    for service in ("rasa", "actions"):
+        assert "LOTSE_ACTIONS_TOKEN:?" in SERVICES[service]["environment"]["LOTSE_ACTIONS_TOKEN"], service
+
+
 def test_redis_requires_a_password_and_the_api_uses_it():
     redis = SERVICES["redis"]
     assert (
@@ -105,6 +115,7 @@ def test_docker_compose_config_when_available():
             "LOTSE_POSTGRES_PASSWORD": "example",
             "LOTSE_REDIS_PASSWORD": "example",
             "LOTSE_PSEUDONYM_KEY": "example",
+            "LOTSE_ACTIONS_TOKEN": "example",
             "PATH": "/usr/bin:/bin",
         },
     )

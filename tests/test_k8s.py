@@ -66,6 +66,14 @@ def test_feedback_and_turn_counts_go_to_postgresql_not_to_a_shared_volume(object
     assert set(by_kind(objects, "PersistentVolumeClaim")) == {"lotse-index"}
 
 
+def test_rasa_and_the_action_server_share_one_token(objects: list[dict]) -> None:
+    deployments = by_kind(objects, "Deployment")
+    for name in ("lotse-rasa", "lotse-actions"):
+        env = {e["name"]: e for e in deployments[name]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        secret = env["LOTSE_ACTIONS_TOKEN"]["valueFrom"]["secretKeyRef"]
+        assert secret == {"name": "lotse-secrets", "key": "actions-token"}, name
+
+
 def test_index_build_job_and_external_engines(objects: list[dict]) -> None:
     (job,) = by_kind(objects, "Job").values()
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["python", "-m", "knowledge", "build"]

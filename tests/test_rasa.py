@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.stack import RASA_BIN, RASA_MODEL, ROOT
+from tests.stack import ACTIONS_TOKEN, RASA_BIN, RASA_MODEL, ROOT
 
 pytestmark = pytest.mark.e2e
 BOT = ROOT / "bot"
@@ -37,7 +37,11 @@ def test_rasa_data_validate():
 
 
 def test_stories_in_all_locales(stack, tmp_path):
-    env = _rasa_env(LOTSE_ACTIONS_URL=stack.actions_url, LOTSE_TRACKER_DB=str(tmp_path / "tracker.sqlite3"))
+    env = _rasa_env(
+        LOTSE_ACTIONS_URL=stack.actions_url,
+        LOTSE_ACTIONS_TOKEN=ACTIONS_TOKEN,
+        LOTSE_TRACKER_DB=str(tmp_path / "tracker.sqlite3"),
+    )
     result = subprocess.run(
         [
             str(RASA_BIN),
