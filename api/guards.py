@@ -154,9 +154,15 @@ def given_token(authorization: str | None) -> str | None:
     return None
 
 
-def dashboard_viewer(state: StateDep, authorization: Annotated[str | None, Header()] = None) -> str | None:
+async def dashboard_viewer(
+    request: Request, state: StateDep, authorization: Annotated[str | None, Header()] = None
+) -> str | None:
     """Who is looking: None for the admin (every tenant), else the one tenant whose dashboard token was given
-    (from ``LOTSE_DASHBOARD_TOKENS`` or the SHA-256 in the tenant file). 401 for anything else."""
+    (from ``LOTSE_DASHBOARD_TOKENS`` or the SHA-256 in the tenant file). 401 for anything else. The dashboard
+    accepts the admin token too, so a wrong token counts as a failed admin attempt: guessing is throttled here
+    as on the admin routes (a browser's first request, without a token, is not counted)."""
+    ip = client_ip(request)
+    await state.limits.check_admin_attempts(ip)
     token = given_token(authorization)
     admin = state.settings.admin_token.get_secret_value() if state.settings.admin_token else None
     if token and same_secret(token, admin):
@@ -168,6 +174,8 @@ def dashboard_viewer(state: StateDep, authorization: Annotated[str | None, Heade
             digest, tenant.dashboard_token_sha256
         ):
             return tenant.id
+    if token:
+        await state.limits.admin_failed(ip)
     raise ApiError(
         401,
         "unauthorized",

@@ -115,3 +115,16 @@ def test_failed_admin_tokens_are_throttled(make_client, upstreams: Upstreams) ->
     assert [client.post("/api/v1/admin/reload", headers=wrong).status_code for _ in range(3)] == [401] * 3
     refused = client.post("/api/v1/admin/reload", headers=right)  # even the right token waits now
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+
+
+def test_wrong_dashboard_tokens_are_throttled_like_admin_ones(make_client, upstreams: Upstreams) -> None:
+    """The dashboard accepts the admin token, so guessing it there counts against the same budget."""
+    client = make_client(rate_limit_admin_failures="3/day")
+    right = {"authorization": "Bearer " + "a" * 32}
+    assert client.get("/api/v1/stats").status_code == 401  # no token: a browser's first request, not counted
+    assert client.get("/api/v1/stats", headers=right).status_code == 200
+    wrong = [client.get("/api/v1/stats", headers={"authorization": f"Bearer {'c' * 31}{i}"}) for i in range(3)]
+    assert [r.status_code for r in wrong] == [401] * 3
+    refused = client.get("/api/v1/stats", headers=right)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    assert client.post("/api/v1/admin/reload", headers=right).status_code == 429  # one budget for both
