@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
 import httpx
 import pytest
 
+from knowledge.embedding import QUERY_VECTOR
 from tests.stack import Stack, start_stack
 
 pytestmark = pytest.mark.e2e
@@ -138,6 +140,25 @@ def test_conversation_survives_a_rasa_restart(stack):
     stack.restart("rasa")
     data = say(stack, "e2e-restart", "danke")  # too short to detect a language: the session decides
     assert data["locale"] == "uk"
+
+
+def test_the_tracker_store_holds_a_pseudonym_the_cleaned_text_and_the_message_vector(stack):
+    """What Rasa keeps of a turn: the sender under its pseudonym only, the message without bidi overrides or C1
+    controls, and the vector its featurizer made, which the action searched with instead of embedding again."""
+    session = "e2e-tracker-7f3a"
+    data = say(stack, session, "Wie melde ich \u202emeine\u202c Wohnung\x85 an?", "de")
+    assert answer_of(data)["entry_id"] == "arrival.registration"
+    with sqlite3.connect(stack.workdir / "tracker.sqlite3") as db:
+        senders = {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")}
+        (user_event,) = [
+            json.loads(row[0])
+            for row in db.execute("SELECT data FROM events WHERE type_name = 'user'")
+            if "meine Wohnung" in json.loads(row[0]).get("text", "")
+        ]
+    assert not any(session in sender for sender in senders)
+    assert all(re.fullmatch(r"web:[0-9a-f]{32}", sender) for sender in senders), senders
+    assert user_event["text"] == "Wie melde ich meine Wohnung an?"
+    assert QUERY_VECTOR in user_event["parse_data"]
 
 
 def test_without_rasa_the_knowledge_search_still_answers(tmp_path):
