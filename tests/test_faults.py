@@ -1,7 +1,7 @@
 """Faults under load, with the real processes as `make run` starts them (supervisord.conf): Rasa and the action
-server hang (SIGSTOP) and Rasa is killed while web users and Telegram users keep writing. No request may get
-a 5xx, every web turn gets an answer, every Telegram message gets its reply, and the supervisor starts the
-killed Rasa again."""
+server hang (SIGSTOP) and are killed while web users and Telegram users keep writing. No request may get a 5xx,
+every web turn gets an answer, every Telegram message gets its reply, and the supervisor starts the killed
+processes again. A process that cannot start at all is reported as a crash loop."""
 
 from __future__ import annotations
 
@@ -171,6 +171,8 @@ def test_hangs_and_crashes_under_load_lose_no_message(supervised):
         time.sleep(3)
         os.kill(pids["rasa"], signal.SIGKILL)  # Rasa crashes: supervisord starts it again
         time.sleep(10)
+        os.kill(children(supervisor.pid)["actions"], signal.SIGKILL)  # the action server crashes too
+        time.sleep(10)
     finally:
         stop.set()
         for user in users:
@@ -183,3 +185,38 @@ def test_hangs_and_crashes_under_load_lose_no_message(supervised):
     wait_for(lambda: set(updates) <= telegram.chats, 90, "every Telegram message answered")
     assert "exited: rasa (terminated by SIGKILL; not expected)" in supervisor_log.read_text()
     wait_for(lambda: children(supervisor.pid).get("rasa") not in (None, pids["rasa"]), 10, "Rasa restarted")
+    assert "exited: actions (terminated by SIGKILL; not expected)" in supervisor_log.read_text()
+    wait_for(lambda: children(supervisor.pid).get("actions") not in (None, pids["actions"]), 10, "actions restarted")
+
+
+@pytest.mark.e2e
+def test_a_crash_loop_is_reported_and_the_others_keep_serving(tmp_path):
+    """A process that cannot start (here: the action server with an invalid port) is retried a few times, then
+    supervisord says so in its log; the API keeps answering meanwhile."""
+    api_port, rasa_port, actions_port = free_port(), free_port(), free_port()
+    env = _environment(tmp_path, api_port, rasa_port, actions_port) | {
+        "LOTSE_RUN_DIR": str(tmp_path),
+        "LOTSE_ACTIONS_PORT": "not-a-port",  # the action server exits at once with a configuration error
+    }
+    with open(tmp_path / "supervisord.log", "wb") as log:
+        supervisor = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "supervisord"), "-c", str(ROOT / "supervisord.conf")],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_for(
+                lambda: "gave up: actions entered FATAL state" in (tmp_path / "supervisord.log").read_text(),
+                120,
+                "the crash loop reported",
+            )
+            assert "invalid configuration" in (tmp_path / "supervisord.log").read_text()
+            wait_for(lambda: httpx.get(f"http://127.0.0.1:{api_port}/healthz", timeout=5).status_code == 200, 120, "up")
+        finally:
+            supervisor.terminate()
+            try:
+                supervisor.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(supervisor.pid, signal.SIGKILL)
