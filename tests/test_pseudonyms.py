@@ -18,6 +18,7 @@ from tests.fakes import PSEUDONYM_KEY, Upstreams, wait_until
 from tests.stack import ROOT
 
 WA_ID = "4915112345678"
+TELEGRAM_CHAT = 987654321
 
 
 def test_pseudonyms_are_stable_keyed_and_per_channel() -> None:
@@ -51,7 +52,8 @@ def test_no_real_id_reaches_rasa_the_shared_state_or_the_limiter(app_clients, kn
         whatsapp_verify_token="verify",
         whatsapp_phone_number_id="1234",
     )
-    client = app_clients(knowledge, **whatsapp)
+    telegram = dict(telegram_bot_token="123:ABC", telegram_secret_token="tg-secret")
+    client = app_clients(knowledge, **whatsapp, **telegram)
     state = client.app.state.lotse
     body = json.dumps(
         {
@@ -88,15 +90,27 @@ def test_no_real_id_reaches_rasa_the_shared_state_or_the_limiter(app_clients, kn
         content=body,
         headers={"x-hub-signature-256": signature, "content-type": "application/json"},
     )
+    wait_until(lambda: len(upstreams.sent) == 1)
+    tg_message = {"message_id": 1, "date": 0, "text": "Hallo", "chat": {"id": TELEGRAM_CHAT, "type": "private"}}
+    tg_message["from"] = {"id": TELEGRAM_CHAT, "is_bot": False, "first_name": "A"}
+    telegram_update = client.post(
+        "/webhooks/telegram",
+        json={"update_id": 7, "message": tg_message},
+        headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"},
+    )
+    assert telegram_update.status_code == 200
     chat = client.post("/api/v1/chat", json={"session_id": "my-session-id", "message": "Hallo"})
     assert chat.status_code == 200
-    wait_until(lambda: len(upstreams.sent) == 1)
-    assert upstreams.sent[0]["to"] == WA_ID  # the reply still reaches the person
+    wait_until(lambda: len(upstreams.sent) == 2)
+    delivered = {str(m.get("to") or m.get("chat_id")) for m in upstreams.sent}
+    assert delivered == {WA_ID, str(TELEGRAM_CHAT)}  # the replies still reach the people
+    real_ids = (WA_ID, str(TELEGRAM_CHAT), "my-session-id")
     rasa_senders = [m["sender"] for m in upstreams.rasa]
-    assert len(rasa_senders) == 2 and not any(WA_ID in s or "my-session-id" in s for s in rasa_senders)
+    assert len(rasa_senders) == 3 and not any(real in s for s in rasa_senders for real in real_ids)
+    assert {s.split(":")[0] for s in rasa_senders} == {"wa", "tg", "web"}
     limiter_keys = " ".join(state.shared.limits_storage.storage)
     shared_keys = " ".join(state.shared._items)
     for stored in (limiter_keys, shared_keys):
-        assert WA_ID not in stored and "my-session-id" not in stored
+        assert not any(real in stored for real in real_ids)
     assert any(s in limiter_keys for s in rasa_senders)  # the limiter counts per pseudonym
     assert PSEUDONYM_KEY not in limiter_keys
