@@ -4,6 +4,7 @@ kubernetes-validate. Both run offline."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import kubernetes_validate
@@ -53,6 +54,27 @@ def test_api_actions_and_rasa_run_as_several_replicas_with_probes_and_requests(o
     )
     api_env = {e["name"] for e in api["env"]}
     assert {"LOTSE_REDIS_URL", "LOTSE_PSEUDONYM_KEY"} <= api_env  # shared state and pseudonyms in every replica
+
+
+def _mebibytes(quantity: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)\s*(MiB|Mi|GiB|Gi)", quantity.strip()).groups()
+    return float(number) * (1024 if unit.startswith("G") else 1)
+
+
+def test_memory_is_sized_from_the_measured_resident_memory(objects: list[dict]) -> None:
+    """The manifests request what deploy/k8s/README.md says was measured (``bench.replica_memory``), with room:
+    at least the measured resident memory plus a fifth, and a limit of at least the request."""
+    table = (K8S / "README.md").read_text()
+    measured = {
+        name: _mebibytes(mib)
+        for name, mib in re.findall(r"^\| (API|action server|Rasa) \| (\d+ MiB) \|", table, flags=re.MULTILINE)
+    }
+    deployments = by_kind(objects, "Deployment")
+    for process, deployment in (("API", "lotse-api"), ("action server", "lotse-actions"), ("Rasa", "lotse-rasa")):
+        (container,) = deployments[deployment]["spec"]["template"]["spec"]["containers"]
+        request = _mebibytes(container["resources"]["requests"]["memory"])
+        limit = _mebibytes(container["resources"]["limits"]["memory"])
+        assert request >= 1.2 * measured[process] and limit >= request, (process, measured[process], request, limit)
 
 
 def test_feedback_and_turn_counts_go_to_postgresql_not_to_a_shared_volume(objects: list[dict]) -> None:
