@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.load [--users 8] [--seconds 30]
     .venv/bin/python -m bench.load --before LOTSE_RASA_VALIDATE_ONCE=false,LOTSE_NLU_SHARES_VECTOR=false [--rounds 4]
+    .venv/bin/python -m bench.load ... --set eval/free14.yaml    (longer messages written without the catalogue)
 
 Each simulated user sends development questions one after the other: every fourth a search, the others chat
 turns in its own sessions (a new session every twelve requests, new sessions in every run). Prints throughput,
@@ -54,10 +55,6 @@ async def user(
         turn += 1
 
 
-def questions() -> list:
-    return load_questions(ROOT / "eval" / "dev.yaml")
-
-
 async def load(
     api_url: str, asked: list, users: int, seconds: float, latencies: list[float], statuses: collections.Counter
 ) -> None:
@@ -81,22 +78,21 @@ def failed(statuses: collections.Counter) -> bool:
     return any(isinstance(code, int) and code >= 500 for code in statuses) or bool(statuses["degraded"])
 
 
-def run(api_url: str, users: int, seconds: float) -> None:
+def run(api_url: str, asked: list, users: int, seconds: float) -> None:
     latencies: list[float] = []
     statuses: collections.Counter = collections.Counter()
-    asyncio.run(load(api_url, questions(), users, seconds, latencies, statuses))
+    asyncio.run(load(api_url, asked, users, seconds, latencies, statuses))
     report("", users, seconds, latencies, statuses)
     if failed(statuses):
         raise SystemExit("server errors or degraded answers under load")
 
 
-def side_by_side(tmp: Path, before: dict[str, str], users: int, seconds: float, rounds: int) -> None:
+def side_by_side(tmp: Path, asked: list, before: dict[str, str], users: int, seconds: float, rounds: int) -> None:
     """Both stacks run all the time; only the one under load works. Before, after, after, before, ... after one
     warm-up run each that is not counted."""
     inherited = sorted(set(before) & set(os.environ))
     if inherited:  # the "after" stack would inherit them: it must run with the product's defaults
         raise SystemExit(f"unset {', '.join(inherited)} first: the 'after' stack must run with the defaults")
-    asked = questions()  # read once: the file is the same for every run
     stacks = {}
     try:
         for name, environment in (("before", before), ("after", {})):
@@ -137,17 +133,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="seconds of load (per round with --before)")
     parser.add_argument("--before", type=settings, help="settings of the 'before' stack: NAME=value[,NAME=value]")
     parser.add_argument("--rounds", type=int, default=4, help="with --before: rounds of one run per stack")
+    parser.add_argument(
+        "--set",
+        type=Path,
+        default=ROOT / "eval" / "dev.yaml",
+        help="question set to send (e.g. a free set's longer messages)",
+    )
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    asked = load_questions(args.set)  # read once: the same questions for every run
     os.environ.setdefault("LOTSE_RATE_LIMIT_IP", "100000/minute")  # all simulated users share one IP
     with tempfile.TemporaryDirectory() as tmp:
         if args.before:
-            side_by_side(Path(tmp), args.before, args.users, args.seconds, args.rounds)
+            side_by_side(Path(tmp), asked, args.before, args.users, args.seconds, args.rounds)
             return
         stack = start_stack(Path(tmp))
         try:
-            run(stack.api_url, args.users, args.seconds)
+            run(stack.api_url, asked, args.users, args.seconds)
         finally:
             stack.stop_all()
 
