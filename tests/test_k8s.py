@@ -54,6 +54,8 @@ def test_api_actions_and_rasa_run_as_several_replicas_with_probes_and_requests(o
     )
     api_env = {e["name"] for e in api["env"]}
     assert {"LOTSE_REDIS_URL", "LOTSE_PSEUDONYM_KEY"} <= api_env  # shared state and pseudonyms in every replica
+    (config,) = by_kind(objects, "ConfigMap").values()
+    assert config["data"]["LOTSE_FORWARDED_ALLOW_IPS"]  # client addresses through the Ingress, for the rate limits
 
 
 def _mebibytes(quantity: str) -> float:
