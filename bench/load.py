@@ -4,9 +4,10 @@
     .venv/bin/python -m bench.load --before LOTSE_RASA_VALIDATE_ONCE=false,LOTSE_NLU_SHARES_VECTOR=false [--rounds 4]
     .venv/bin/python -m bench.load ... --set eval/free14.yaml    (longer messages written without the catalogue)
 
-Each simulated user sends development questions one after the other: every fourth a search, the others chat
-turns in its own sessions (a new session every twelve requests, new sessions in every run). Prints throughput,
-latency percentiles and the count of every status code; a 5xx or a degraded answer is a failure.
+Each simulated user sends the questions of a set (``--set``, the development questions by default) one after
+the other: every fourth a search, the others chat turns in its own sessions (a new session every twelve
+requests, new sessions in every run). Prints throughput, latency percentiles and the count of every status
+code; a 5xx or a degraded answer is a failure.
 
 ``--before``: two stacks side by side, one started with these settings (before) and one without (after). They are
 loaded in turn, ``--seconds`` each, in the order before, after, after, before, ... for ``--rounds`` rounds, so

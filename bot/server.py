@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
@@ -36,6 +36,13 @@ class ActionServerSettings(ServerSettings, TrackerStoreSettings):
     actions_host: str = "127.0.0.1"
     actions_port: int = Field(default=5055, ge=1, le=65535)
     actions_token: SecretStr | None = None  # shared with Rasa (its endpoints file); unset: no check
+
+    @field_validator("actions_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < 32:
+            raise ValueError("LOTSE_ACTIONS_TOKEN must be a random secret of at least 32 characters")
+        return token
 
 
 def authorised(settings: ActionServerSettings, request: Request) -> bool:
@@ -117,6 +124,8 @@ def run() -> None:
     except DatabaseError as exc:
         sys.exit(f"Lotse action server: {exc}")
     configure_logging(settings.log_level, settings.log_json)
+    if not settings.actions_token and settings.actions_host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning("LOTSE_ACTIONS_TOKEN is not set: anything that reaches %s can run actions", settings.actions_host)
     uvicorn.run(
         create_app(settings), host=settings.actions_host, port=settings.actions_port, log_config=None, access_log=False
     )

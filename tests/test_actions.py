@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import texts
@@ -204,7 +205,7 @@ def test_an_unknown_session_tenant_falls_back_to_the_default(services):
 def test_the_action_server_runs_actions_and_renders_responses(knowledge, tmp_path):
     from bot.server import ActionServerSettings, create_app
 
-    settings = ActionServerSettings(data_dir=tmp_path, index_watch_seconds=0, log_json=False)
+    settings = ActionServerSettings(data_dir=tmp_path, index_watch_seconds=0, log_json=False, actions_token=None)
     with TestClient(create_app(settings, knowledge)) as client:
         tracked = {"slots": {"locale": "ar"}, "latest_message": {"metadata": {"tenant": "demo"}}}
         bot = client.post("/nlg", json={"response": "utter_iamabot", "tracker": tracked}).json()["custom"]
@@ -233,8 +234,12 @@ def test_the_action_server_answers_only_with_the_shared_token(knowledge, tmp_pat
         for wrong in ({}, {"authorization": "Bearer " + "u" * 40}, {"authorization": token}):
             assert client.post("/nlg", json=nlg, headers=wrong).status_code == 401
             assert client.post("/webhook", json=call, headers=wrong).status_code == 401
-        assert client.post("/nlg", json=nlg, headers={"authorization": f"Bearer {token}"}).status_code == 200
+        right = {"authorization": f"Bearer {token}"}
+        assert client.post("/nlg", json=nlg, headers=right).status_code == 200
+        assert client.post("/webhook", json={**call, "next_action": "action_nope"}, headers=right).status_code == 404
         assert client.get("/health").status_code == 200  # probes need no token
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        ActionServerSettings(actions_token="short")
 
 
 class CountingEmbedder:

@@ -153,7 +153,7 @@ def test_stats_are_in_the_openapi_schema(client):
     schema = client.get("/openapi.json").json()
     ok = schema["paths"]["/api/v1/stats"]["get"]["responses"]
     assert ok["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/StatsResponse")
-    assert {"401", "403", "404", "422"} <= set(ok)
+    assert {"401", "403", "404", "422", "429"} <= set(ok)
     assert "text/csv" in schema["paths"]["/api/v1/stats.csv"]["get"]["responses"]["200"]["content"]
     assert {"UsageStats", "Gaps", "ContentStatus", "ServiceHealth"} <= set(schema["components"]["schemas"])
 

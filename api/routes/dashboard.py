@@ -17,7 +17,7 @@ from api.guards import DashboardDep
 from api.schemas import ErrorResponse, StatsResponse
 
 router = APIRouter(tags=["dashboard"])
-ERRORS = {code: {"model": ErrorResponse} for code in (401, 403, 404, 422)}
+ERRORS = {code: {"model": ErrorResponse} for code in (401, 403, 404, 422, 429)}  # 429: too many wrong tokens
 PRIVATE = {"Cache-Control": "private, no-store"}
 
 
