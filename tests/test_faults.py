@@ -73,6 +73,28 @@ def wait_for(check, timeout: float, what: str) -> None:
     raise AssertionError(f"not {what} after {timeout} s")
 
 
+@contextlib.contextmanager
+def supervisord(workdir: Path, env: dict[str, str]):
+    """supervisord as `make run` starts it, logging to ``workdir/supervisord.log``; stopped (and, if it will not
+    stop, killed with its programs) on the way out."""
+    with open(workdir / "supervisord.log", "wb") as log:
+        supervisor = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "supervisord"), "-c", str(ROOT / "supervisord.conf")],
+            env=env | {"LOTSE_RUN_DIR": str(workdir)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield supervisor
+        finally:
+            supervisor.terminate()
+            try:
+                supervisor.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(supervisor.pid, signal.SIGKILL)
+
+
 @pytest.fixture
 def supervised(tmp_path):
     if not RASA_MODEL.exists():
@@ -80,7 +102,6 @@ def supervised(tmp_path):
     telegram = FakeTelegram()
     api_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     env = _environment(tmp_path, api_port, rasa_port, actions_port) | {
-        "LOTSE_RUN_DIR": str(tmp_path),
         "LOTSE_RASA_TIMEOUT_SECONDS": "3",
         "LOTSE_RASA_BREAKER_SECONDS": "5",
         "LOTSE_TELEGRAM_BOT_TOKEN": TOKEN,
@@ -91,31 +112,20 @@ def supervised(tmp_path):
         "LOTSE_RATE_LIMIT_SESSION": "100000/minute",
         "LOTSE_RATE_LIMIT_IP": "100000/minute",
     }
-    log = open(tmp_path / "supervisord.log", "wb")  # noqa: SIM115 - supervisord writes to it until stopped
-    supervisor = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "supervisord"), "-c", str(ROOT / "supervisord.conf")],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     api = f"http://127.0.0.1:{api_port}"
     started: set[int] = set()
     try:
-        wait_for(lambda: httpx.get(f"{api}/readyz", timeout=5).json()["status"] == "ready", 300, "ready")
-        yield api, supervisor, telegram, tmp_path / "supervisord.log", started
+        with supervisord(tmp_path, env) as supervisor:
+            try:
+                wait_for(lambda: httpx.get(f"{api}/readyz", timeout=5).json()["status"] == "ready", 300, "ready")
+                yield api, supervisor, telegram, tmp_path / "supervisord.log", started
+            finally:
+                running = set(children(supervisor.pid).values()) if supervisor.poll() is None else set()
+                for pid in started | running:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGCONT)  # a stopped process cannot stop
     finally:
-        running = set(children(supervisor.pid).values()) if supervisor.poll() is None else set()
-        for pid in started | running:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)  # a stopped process cannot stop
-        supervisor.terminate()
-        try:
-            supervisor.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(supervisor.pid, signal.SIGKILL)
         telegram.shutdown()
-        log.close()
 
 
 @pytest.mark.e2e
@@ -195,28 +205,10 @@ def test_a_crash_loop_is_reported_and_the_others_keep_serving(tmp_path):
     supervisord says so in its log; the API keeps answering meanwhile."""
     api_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     env = _environment(tmp_path, api_port, rasa_port, actions_port) | {
-        "LOTSE_RUN_DIR": str(tmp_path),
         "LOTSE_ACTIONS_PORT": "not-a-port",  # the action server exits at once with a configuration error
     }
-    with open(tmp_path / "supervisord.log", "wb") as log:
-        supervisor = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "supervisord"), "-c", str(ROOT / "supervisord.conf")],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            wait_for(
-                lambda: "gave up: actions entered FATAL state" in (tmp_path / "supervisord.log").read_text(),
-                120,
-                "the crash loop reported",
-            )
-            assert "invalid configuration" in (tmp_path / "supervisord.log").read_text()
-            wait_for(lambda: httpx.get(f"http://127.0.0.1:{api_port}/healthz", timeout=5).status_code == 200, 120, "up")
-        finally:
-            supervisor.terminate()
-            try:
-                supervisor.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(supervisor.pid, signal.SIGKILL)
+    log = tmp_path / "supervisord.log"
+    with supervisord(tmp_path, env):
+        wait_for(lambda: "gave up: actions entered FATAL state" in log.read_text(), 120, "the crash loop reported")
+        assert "invalid configuration" in log.read_text()
+        wait_for(lambda: httpx.get(f"http://127.0.0.1:{api_port}/healthz", timeout=5).status_code == 200, 120, "up")
