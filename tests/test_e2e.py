@@ -150,11 +150,8 @@ def test_the_tracker_store_holds_a_pseudonym_the_cleaned_text_and_the_message_ve
     assert answer_of(data)["entry_id"] == "arrival.registration"
     with sqlite3.connect(stack.workdir / "tracker.sqlite3") as db:
         senders = {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")}
-        (user_event,) = [
-            json.loads(row[0])
-            for row in db.execute("SELECT data FROM events WHERE type_name = 'user'")
-            if "meine Wohnung" in json.loads(row[0]).get("text", "")
-        ]
+        user_events = [json.loads(row[0]) for row in db.execute("SELECT data FROM events WHERE type_name = 'user'")]
+    (user_event,) = [event for event in user_events if "meine Wohnung" in event.get("text", "")]
     assert not any(session in sender for sender in senders)
     assert all(re.fullmatch(r"web:[0-9a-f]{32}", sender) for sender in senders), senders
     assert user_event["text"] == "Wie melde ich meine Wohnung an?"
