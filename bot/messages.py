@@ -62,7 +62,8 @@ class BotMessage(TypedDict, total=False):
     handover: bool
     cautious: bool  # an answer given as general information: the search is less sure it settles the question
     follow_up: bool  # an answer to a short message read together with the same person's question before
-    kind: str  # answer | no_answer | close_topics | clarify | handover | feedback | flow | notice | smalltalk
+    # answer | no_answer | urgent_help | close_topics | clarify | handover | feedback | flow | notice | smalltalk
+    kind: str
 
 
 def bot_message(

@@ -4,7 +4,7 @@ knowledge-only path (api/conversation.py) both end here.
 ``compose(result, context)`` turns a search result into messages: the entry with its sources, related topics
 and the feedback prompt; an ask-back when the best candidates are too close to call; or the honest no-answer
 with counselling contacts, the question recorded for the maintainers, and the closest topics as buttons when
-the search came near one.
+the search came near one (with the emergency numbers at once when the closest is an urgent-help topic).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from knowledge.search import Hit, SearchResult, one_per_topic
 __all__ = [
     "CHECK_FOR_TOPIC",
     "MAX_CHOICES",
+    "URGENT_HELP_TOPICS",
     "answer",
     "clarify",
     "close_topics",
@@ -33,11 +34,16 @@ __all__ = [
     "reply_without_dialogue",
     "search",
     "show_entry",
+    "urgent_help",
 ]
 
 MAX_CHOICES = 3  # candidates offered in an ask-back, or as close topics after a decline
 SEARCHED = 5  # entries searched for: enough for three distinct topics when a local entry sits beside its topic
 MAX_RELATED = 3
+# Topics whose summary says where a person in danger (from others or from themselves) gets help at once. When a
+# declined question comes closest to one of them, that summary comes with the decline: a person who writes about
+# violence in words no entry expects must not be left with a button.
+URGENT_HELP_TOPICS = ("counselling.violence", "counselling.mental-health")
 _RECOGNITION_CHECK = ("start_recognition_check", texts.CHECK_MY_PROFESSION)
 _KITA_CHECK = ("start_kita_check", texts.CHECK_FOR_MY_CHILD)
 # The guided check an answer offers, by catalogue topic (``Catalogue.topic_of``: children such as
@@ -93,8 +99,12 @@ def compose(result: SearchResult | None, c: Context) -> list[BotMessage]:
     if result.answerable and result.best:
         return answer(c, result.best.entry, result.best.fallback, cautious=result.cautious, follow_up=result.follow_up)
     c.record_unanswered(result.query, result.boundary)
-    offered = close_topics(c, result.hits) if result.close else None
-    return [no_answer(c)] + ([offered] if offered else [])
+    if not result.close:
+        return [no_answer(c)]
+    closest = [topic for topic, _ in one_per_topic(result.hits, c.topic_of)][:1]
+    urgent = urgent_help(c, closest[0]) if closest and closest[0] in URGENT_HELP_TOPICS else None
+    offered = close_topics(c, result.hits)
+    return ([urgent] if urgent else []) + [no_answer(c)] + ([offered] if offered else [])
 
 
 def answer(
@@ -161,6 +171,24 @@ def close_topics(c: Context, hits: list[Hit]) -> BotMessage | None:
     ids = [hit.entry.id for _, hit in one_per_topic(hits, c.topic_of)]
     buttons = c.entry_buttons(ids[:MAX_CHOICES])
     return bot_message(c.say(texts.CLOSE_TOPICS), c.locale, buttons=buttons, kind="close_topics") if buttons else None
+
+
+def urgent_help(c: Context, topic: str) -> BotMessage | None:
+    """The urgent-help topic's own entry (not a local child of it, which may lack the emergency numbers): its
+    summary with its sources and check date, first in the reply."""
+    found = c.knowledge.searcher.version(topic, c.locale, c.tenant) if c.knowledge is not None else None
+    if found is None:
+        return None
+    entry, fallback = found
+    text = texts.with_language_notes(f"**{c.say(texts.IF_IN_DANGER)}**\n{entry.summary}", entry, c.locale, fallback)
+    return bot_message(
+        text,
+        c.locale,
+        sources=entry.sources,
+        entry_id=entry.id,
+        checked=entry.checked.isoformat(),
+        kind="urgent_help",
+    )
 
 
 def show_entry(c: Context, entry_id: str | None, category: str | None = None) -> list[BotMessage]:

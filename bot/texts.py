@@ -67,6 +67,7 @@ NO_ANSWER = N_(
     "A counselling centre can help you personally and for free."
 )
 CLOSE_TOPICS = N_("These topics are close to your question. They may not answer it, but you can have a look:")
+IF_IN_DANGER = N_("If you or someone else is in danger, you can get help at once:")  # then the entry's summary
 GENERAL_INFORMATION = N_(
     "This is general information on the topic. Your own case may be different: "
     "a counselling centre can look at it with you, for free."
@@ -186,8 +187,13 @@ def checked_on(day: date, locale: str) -> str:
 
 
 def entry_text(entry: Entry, locale: str, fallback: bool) -> str:
-    """Title and body; when the entry is not in the user's language, say so first."""
-    text = f"**{entry.title}**\n\n{entry.body}"
+    """Title and body, with the notes on their language (``with_language_notes``)."""
+    return with_language_notes(f"**{entry.title}**\n\n{entry.body}", entry, locale, fallback)
+
+
+def with_language_notes(text: str, entry: Entry, locale: str, fallback: bool) -> str:
+    """An entry's ``text``: when the entry is not in the user's language, say so first; when it is a machine
+    translation, say so last."""
     if fallback:
         notice = NOT_IN_YOUR_LANGUAGE_ENGLISH if entry.locale == "en" else NOT_IN_YOUR_LANGUAGE_GERMAN
         text = f"{say(locale, notice)}\n\n{text}"
@@ -244,4 +250,5 @@ __all__ = [
     "opening_hours",
     "say",
     "widget_texts",
+    "with_language_notes",
 ] + sorted(name for name in dict(globals()) if name.isupper())

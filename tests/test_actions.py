@@ -18,6 +18,8 @@ from bot.actions.conversation import ActionChangeLanguage, ActionHandover, Actio
 from bot.actions.session_slots import ValidateSlotMappings
 from bot.context import context_for
 from bot.messages import intent_payload
+from bot.replies import URGENT_HELP_TOPICS, compose
+from knowledge.search import Hit, SearchResult
 from tests.fakes import run_action, tracker
 
 pytestmark = pytest.mark.usefixtures("services")
@@ -61,6 +63,45 @@ def test_a_declined_question_near_an_entry_offers_it_as_a_close_topic(services, 
     assert payloads(offered)[0] == intent_payload("ask_entry", entry_id="arrival.registration")
     assert len(payloads(offered)) == 3 and [e["value"] for e in events if e["name"] == "last_entry_id"] == [None]
     assert any("Wohnung" in g.question for g in services.feedback.unanswered())  # still recorded as unanswered
+    assert "urgent_help" not in [m["kind"] for m in messages]
+
+
+def test_a_declined_question_closest_to_violence_gets_the_emergency_numbers_at_once(services, monkeypatch):
+    """Declined, but closest to the violence entry: its summary (110, 112, the helpline) with its sources and check
+    date comes first, then the decline and the close topics."""
+    searcher = services.knowledge.searcher
+    monkeypatch.setattr(searcher, "params", replace(searcher.params, answer_threshold=1.01, close_threshold=0.0))
+    messages, _ = run_action(ActionAnswerQuestion(), tracker("Mein Mann schlägt mich und die Kinder, wohin kann ich?"))
+    assert [m["kind"] for m in messages] == ["urgent_help", "no_answer", "close_topics"]
+    urgent = messages[0]
+    entry, _ = searcher.version("counselling.violence", "de")
+    assert urgent["entry_id"] == "counselling.violence" and entry.summary in urgent["text"] and "110" in urgent["text"]
+    assert urgent["text"].startswith("**Wenn Sie oder jemand anderes in Gefahr ist")
+    assert urgent["sources"][0]["url"].startswith("https://") and urgent["checked"] == entry.checked.isoformat()
+
+
+@pytest.mark.parametrize("topic", URGENT_HELP_TOPICS)
+@pytest.mark.parametrize("locale", ["ar", "uk"])
+def test_the_urgent_help_is_the_topics_own_entry_in_the_users_language(services, topic, locale):
+    """Whatever entry of the topic was closest (a local one may lack the emergency numbers), the message is the
+    topic's own entry in the user's language, marked as a machine translation where it is one."""
+    searcher = services.knowledge.searcher
+    entry, fallback = searcher.version(topic, locale)
+    assert not fallback
+    other = searcher.version("arrival.registration", locale)[0]
+    local = entry.model_copy(update={"id": f"{topic}.musterstadt", "summary": "Unser Büro in der Hauptstraße 1."})
+    hits = [Hit(local, 0.3, 0.8, 0.1, False), Hit(other, 0.2, 0.7, 0.1, False)]
+    result = SearchResult("…", locale, hits, answerable=False, ambiguous=False)
+    context = context_for({}, {"metadata": {"locale": locale}}, services)
+    urgent, declined, offered = compose(replace(result, close=True), context)
+    assert (urgent["kind"], declined["kind"], offered["kind"]) == ("urgent_help", "no_answer", "close_topics")
+    assert urgent["locale"] == locale and urgent["entry_id"] == topic and entry.summary in urgent["text"]
+    assert local.summary not in urgent["text"]
+    assert urgent["text"].startswith(f"**{texts.say(locale, texts.IF_IN_DANGER)}**")
+    assert (texts.say(locale, texts.MACHINE_TRANSLATED) in urgent["text"]) == (entry.translation == "machine")
+    assert [m["kind"] for m in compose(result, context)] == ["no_answer"]  # not near enough: no offer, no numbers
+    registration_first = replace(result, hits=result.hits[::-1], close=True)
+    assert "urgent_help" not in [m["kind"] for m in compose(registration_first, context)]
 
 
 def test_a_short_follow_up_is_read_after_the_question_just_before_it():
