@@ -78,7 +78,7 @@ class Conversation:
         self.knowledge = knowledge
         self.feedback = feedback
         self.usage = usage
-        self.shared = shared or MemoryState()
+        self.shared = shared if shared is not None else MemoryState()  # an empty MemoryState is falsy
         self.turn_seconds = turn_seconds  # the longest a turn may take (Rasa's timeout and retries)
         self.handover = handover
         self.cpu = cpu or CpuPool(4)

@@ -1,5 +1,6 @@
-"""Two API replicas (real uvicorn processes, `python -m api`) on one real Redis server: they share rate limits,
-answer a webhook retried to the other replica once, and know each other's button keys.
+"""Two API replicas (real uvicorn processes, `python -m api`) on one real Redis server: they share rate limits
+(per session and per address), answer a webhook retried to the other replica once, and know each other's button
+keys.
 
 Rasa and the Telegram Bot API are played by one small HTTP server in this process, so the test sees exactly
 what the replicas sent to each."""
@@ -14,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -84,12 +86,12 @@ class Replicas:
     upstream: Upstream
 
 
-@pytest.fixture(scope="module")
-def replicas(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
+@contextmanager
+def running_replicas(redis_url: str, workdir: Path, settings: dict[str, str]) -> Iterator[Replicas]:
+    """Two API processes on one Redis, with Rasa and the Bot API played by one server in this process."""
     record = Upstream()
     server = serve_upstream(record)
     upstream_url = f"http://127.0.0.1:{server.server_port}"
-    workdir = tmp_path_factory.mktemp("replicas")
     processes, urls = [], []
     try:
         for i in range(2):
@@ -98,11 +100,11 @@ def replicas(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 "LOTSE_RASA_URL": upstream_url,
                 "LOTSE_REDIS_URL": redis_url,
                 "LOTSE_DATA_DIR": str(workdir / f"data{i}"),
-                "LOTSE_RATE_LIMIT_SESSION": "3/day",
                 "LOTSE_TELEGRAM_BOT_TOKEN": TOKEN,
                 "LOTSE_TELEGRAM_SECRET_TOKEN": SECRET,
                 "LOTSE_TELEGRAM_API_URL": upstream_url,
                 "LOTSE_INDEX_WATCH_SECONDS": "0",
+                **settings,
             }
             log = open(workdir / f"api{i}.log", "wb")  # noqa: SIM115 - the child process keeps writing to it
             processes.append(
@@ -122,6 +124,12 @@ def replicas(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 process.kill()
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def replicas(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
+    with running_replicas(redis_url, tmp_path_factory.mktemp("replicas"), {"LOTSE_RATE_LIMIT_SESSION": "3/day"}) as r:
+        yield r
 
 
 def wait_ready(url: str, process: subprocess.Popen, workdir: Path, timeout: float = 180.0) -> None:
@@ -162,6 +170,16 @@ def test_replicas_share_the_per_session_limit(replicas: Replicas) -> None:
     body = {"session_id": uuid.uuid4().hex, "message": "Hallo", "locale": "de"}
     statuses = [httpx.post(f"{url}/api/v1/chat", json=body).status_code for url in (first, second, first, second)]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_replicas_share_the_per_address_limit(redis_url: str, tmp_path: Path) -> None:
+    """Everyone behind one address (a shelter's shared line) has one budget, whichever replica answers: with a
+    limit of 5 a minute, the sixth request is refused, on either replica."""
+    with running_replicas(redis_url, tmp_path, {"LOTSE_RATE_LIMIT_IP": "5/minute"}) as strict:
+        first, second = strict.urls
+        urls = [first, second] * 4
+        statuses = [httpx.get(f"{url}/api/v1/entries/arrival.registration").status_code for url in urls]
+    assert statuses == [200] * 5 + [429] * 3
 
 
 def test_turns_of_one_conversation_reach_rasa_one_at_a_time(replicas: Replicas) -> None:

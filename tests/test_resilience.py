@@ -6,9 +6,12 @@ import httpx
 import pytest
 
 import locales
+from api.conversation import Conversation, Turn
 from api.rasa_client import CircuitBreaker
+from api.shared import MemoryState
 from bot import texts
 from bot.typed_intents import typed_intent
+from knowledge.tenants import Tenant
 from tests.fakes import Upstreams
 
 
@@ -99,3 +102,29 @@ def test_without_rasa_a_typed_request_for_a_person_is_understood(app_clients, kn
     upstreams.rasa_down = True
     data = chat(app_clients(knowledge), "Ich will mit einer echten Person reden!")
     assert data["handover"] is True and data["messages"][1]["text"] == texts.contacts(knowledge.tenants["demo"], "de")
+
+
+class RecordingRasa:
+    """Rasa's client as the conversation sees it: records what it was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, sender: str, text: str, metadata: object) -> list[dict]:
+        self.sent.append(text)
+        return [{"text": "ok", "locale": "de", "kind": "notice"}]
+
+
+@pytest.mark.anyio
+async def test_a_turn_still_reaches_rasa_when_the_turn_before_holds_the_lock_too_long(caplog):
+    """The per-sender turn lock is best effort: when the turn before hangs past the longest a turn may take,
+    the next one goes to Rasa anyway (answering late beats not answering), and the log says so."""
+    shared, rasa = MemoryState(), RecordingRasa()
+    conversation = Conversation(rasa, knowledge=None, shared=shared, turn_seconds=0.2)  # type: ignore[arg-type]
+    turn = Turn(channel="web", sender_id="web:" + "0" * 32, text="Hallo", tenant=Tenant(id="demo", name={"de": "D"}))
+    with caplog.at_level("WARNING", logger="api"):
+        async with shared.lock(f"turn:{turn.sender_id}", hold=5, wait=1) as held:  # the hanging turn before
+            assert held
+            result = await conversation.ask_bot(turn, "de", "explicit")
+    assert rasa.sent == ["Hallo"] and result.messages[0]["text"] == "ok"
+    assert "turn lock not acquired in time" in caplog.text
