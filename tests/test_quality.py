@@ -34,18 +34,21 @@ CONVERSATIONS = conversation_sets(ROOT / "eval")[-1:]  # the newest is held out;
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
-# blind21's first run (round 23): top-1 0.980-1.000 per locale, out-of-scope 0.940, false abstention at most 0.004.
+# blind22's first run (round 23's settings, dev25 and free15 learned): top-1 0.959-0.996 per locale, out-of-scope
+# 0.989, false abstention at most 0.012 (blind21: 0.980-1.000, 0.940, 0.004).
 NEWEST_FLOORS = {"top1": 0.95, "oos_abstention": 0.90, "false_abstention": 0.03}
 # Out-of-scope abstention per class, all locales together (about 25 questions per class and locale are too few
 # for a floor per cell).
-# blind21: far 1.00, local 1.00, everyday 0.99, near 0.76 (blind20: 0.75), chatter 0.99.
+# blind22: far 1.00, local 1.00, everyday 1.00, near 0.96 (blind21: 0.76; blind22's writers had new written
+# instructions, see docs/benchmarks.md), chatter 1.00.
 NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.96, "everyday": 0.94, "near": 0.70, "chatter": 0.95}
-# Of the out-of-scope questions still answered, the share answered with the caution (blind21: 0.87 of 67).
+# Of the out-of-scope questions still answered, the share answered with the caution (blind22: 1.00 of 12; blind21:
+# 0.87 of 67).
 NEWEST_CAUTION_FLOOR = 0.70
 # Close topics after a decline (``close_threshold``): questions far from everything get none offered, and a covered
-# question declined anyway mostly finds its topic among them. blind21 (round 23): offered after 0.01 of the declined
-# far questions and none of the chatter; the right topic offered after 0.73 of cross12's 49 false declines (cross11:
-# 0.69 of 45).
+# question declined anyway mostly finds its topic among them. blind22: offered after 0.01 of the declined far
+# questions and none of the chatter; the right topic offered after 0.61 of cross13's 41 false declines (cross12: 0.73
+# of 49).
 NEWEST_CLOSE_CEILINGS = {"far": 0.05, "chatter": 0.05}
 NEWEST_CROSS_CLOSE_FLOOR = 0.55
 
