@@ -41,8 +41,8 @@ MAX_CHOICES = 3  # candidates offered in an ask-back, or as close topics after a
 SEARCHED = 5  # entries searched for: enough for three distinct topics when a local entry sits beside its topic
 MAX_RELATED = 3
 # Topics whose summary says where a person in danger (from others or from themselves) gets help at once. When a
-# declined question comes closest to one of them, that summary comes with the decline: a person who writes about
-# violence in words no entry expects must not be left with a button.
+# declined question comes closest to one of them, that summary comes first, before the decline: a person who writes
+# about violence in words no entry expects must not be left with a button.
 URGENT_HELP_TOPICS = ("counselling.violence", "counselling.mental-health")
 _RECOGNITION_CHECK = ("start_recognition_check", texts.CHECK_MY_PROFESSION)
 _KITA_CHECK = ("start_kita_check", texts.CHECK_FOR_MY_CHILD)
@@ -101,8 +101,8 @@ def compose(result: SearchResult | None, c: Context) -> list[BotMessage]:
     c.record_unanswered(result.query, result.boundary)
     if not result.close:
         return [no_answer(c)]
-    closest = [topic for topic, _ in one_per_topic(result.hits, c.topic_of)][:1]
-    urgent = urgent_help(c, closest[0]) if closest and closest[0] in URGENT_HELP_TOPICS else None
+    closest = next((topic for topic, _ in one_per_topic(result.hits, c.topic_of)), None)
+    urgent = urgent_help(c, closest) if closest in URGENT_HELP_TOPICS else None
     offered = close_topics(c, result.hits)
     return ([urgent] if urgent else []) + [no_answer(c)] + ([offered] if offered else [])
 
