@@ -39,7 +39,7 @@ PO_FILES := $(wildcard locales/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 .PHONY: help run test setup index validate eval tune bench bench-nlu locales extract-messages rasa-validate \
-	rasa-test lint lock clean browser engines audit
+	rasa-test lint lock clean browser engines audit embeddings
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ $(RASA_VENV)/.installed: requirements/rasa.txt
 
 index: $(APP_VENV)/.installed ## Validate knowledge files and (re)build the search index incrementally
 	$(APP_PY) -m knowledge build
+
+embeddings: index ## Keep the vectors the embedding cache lacks in a new shard of knowledge/embeddings (commit it)
+	$(APP_PY) -m knowledge embeddings
 
 validate: $(APP_VENV)/.installed ## Check knowledge entries and tenants (exit 1 on errors)
 	$(APP_PY) -m knowledge validate --strict-coverage

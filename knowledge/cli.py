@@ -85,6 +85,7 @@ def build(
 ) -> None:
     """Validate, then embed changed entries and switch the served index atomically."""
     from knowledge.embedding import load_embedder
+    from knowledge.embedding_cache import EmbeddingCache, model_directory
     from knowledge.index import build_index, current_build, servable_sources
 
     settings = _settings()
@@ -97,6 +98,7 @@ def build(
     started = time.perf_counter()
     previous = current_build(settings.index_dir)
     embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
+    cache = EmbeddingCache(model_directory(settings.embeddings_dir, embedder.model_id))
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -113,6 +115,7 @@ def build(
             progress=lambda n: progress.advance(task, n),
             on_plan=lambda total: progress.update(task, total=total),
             training=report.training,
+            cache=cache,
         )
     from knowledge.search import SearchParams
 
@@ -125,9 +128,31 @@ def build(
     console.print(
         f"index built in {time.perf_counter() - started:.1f}s: {manifest.entries} entries, {manifest.chunks} vectors "
         f"and {manifest.training_questions} labelled questions "
-        f"({manifest.embedded_chunks} embedded, the rest reused), "
+        f"({manifest.embedded_chunks} new: {manifest.embedded_from_cache} from the embedding cache, "
+        f"{manifest.embedded_chunks - manifest.embedded_from_cache} embedded; the rest reused), "
         f"model {manifest.model_id}, {manifest.faiss_kind} index"
     )
+    if manifest.embedded_chunks - manifest.embedded_from_cache > 1000:
+        console.print("make embeddings keeps these vectors for the next build from nothing (knowledge/embeddings)")
+
+
+@app.command()
+def embeddings() -> None:
+    """Keep the served build's vectors that the embedding cache lacks in a new shard of knowledge/embeddings."""
+    from knowledge.embedding_cache import EmbeddingCache, model_directory
+    from knowledge.index import cache_items, current_build, load_index
+
+    settings = _settings()
+    if current_build(settings.index_dir) is None:
+        err.print("[red]no index built yet: run make index first[/red]")
+        raise typer.Exit(1)
+    index = load_index(settings.index_dir)
+    cache = EmbeddingCache(model_directory(settings.embeddings_dir, index.manifest.model_id))
+    shard = cache.add_shard(cache_items(index))
+    if shard is None:
+        console.print(f"the embedding cache holds every text of the served build ({len(cache)} vectors)")
+    else:
+        console.print(f"wrote {shard.relative_to(REPO_ROOT) if shard.is_relative_to(REPO_ROOT) else shard}")
 
 
 @app.command()

@@ -34,6 +34,11 @@ class KnowledgeSettings(BaseSettings):
         return self.knowledge_dir / "entries"
 
     @property
+    def embeddings_dir(self) -> Path:
+        """Vectors embedded before, one folder per model (``knowledge.embedding_cache``)."""
+        return self.knowledge_dir / "embeddings"
+
+    @property
     def tenants_dir(self) -> Path:
         return self.tenants_path or self.knowledge_dir / "tenants"
 

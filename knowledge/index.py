@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +39,7 @@ from knowledge.classifier import FILE_NAME as CLASSIFIER_FILE
 from knowledge.classifier import VERSION as CLASSIFIER_VERSION
 from knowledge.classifier import TopicClassifier
 from knowledge.embedding import Embedder
+from knowledge.embedding_cache import PASSAGE, QUERY, CachedEmbedder, EmbeddingCache, key
 from knowledge.models import Entry
 
 if TYPE_CHECKING:
@@ -55,8 +56,10 @@ def ef_search_for(vectors: int) -> int:
     return HNSW_EF_SEARCH if vectors <= 300_000 else 1024 if vectors <= 1_500_000 else 2048
 
 
-# Bump when the files of a build change; a build of another format is rebuilt (its vectors are reused).
-FORMAT_VERSION = 5
+# Bump when the files of a build change; a build of another format is rebuilt. Its vectors are reused from
+# format 6 on; format 6 rounds every vector through float16 (``knowledge.embedding_cache``), so older vectors are not.
+FORMAT_VERSION = 6
+ROUNDED_SINCE = 6
 KEEP_BUILDS = 3
 QUERY_BATCH = 64
 PASSAGE_BATCH = 16
@@ -91,7 +94,8 @@ class Manifest:
     files: dict[str, str]
     entries: int
     chunks: int
-    embedded_chunks: int = 0
+    embedded_chunks: int = 0  # texts the previous build could not lend: read from the cache or embedded
+    embedded_from_cache: int = 0
     build_seconds: float = 0.0
     training: str = ""  # content hash of the labelled question files (knowledge files and development sets)
     training_questions: int = 0
@@ -189,6 +193,8 @@ def _read_previous(index_dir: Path, model_id: str) -> _Previous:
         manifest = json.loads((build / "manifest.json").read_text())
         if manifest["model_id"] != model_id or manifest.get("chunker_version") != CHUNKER_VERSION:
             return _Previous()
+        if manifest.get("format", 1) < ROUNDED_SINCE:
+            return _Previous(classifier=TopicClassifier.load(build))  # a warm start still helps the fit
         rows = [ChunkRow(**r) for r in json.loads((build / "chunks.json").read_text())]
         old_training, old_training_vectors = _read_training(build)
         if len(old_training) != len(old_training_vectors):
@@ -284,6 +290,7 @@ def build_index(
     approximate_above: int = APPROXIMATE_ABOVE,
     on_plan: Callable[[int], None] | None = None,  # called once with the number of chunks to embed
     training: TrainingSet = EMPTY,
+    cache: EmbeddingCache | None = None,  # vectors embedded before (``knowledge.embedding_cache``)
 ) -> Manifest:
     """Build a new index beside the current one and switch to it atomically."""
     started = time.perf_counter()
@@ -297,6 +304,7 @@ def build_index(
     )
     if old_vectors is not None and unchanged:
         return load_index(index_dir).manifest  # nothing changed: keep serving the current build
+    embedder = CachedEmbedder(embedder, cache or EmbeddingCache(None))
     old_by_file: dict[str, list[int]] = {}
     for i, row in enumerate(old_rows):
         old_by_file.setdefault(row.file, []).append(i)
@@ -314,8 +322,7 @@ def build_index(
             rows += [old_rows[i] for i in picked]
             parts.append(old_vectors[picked])
         else:
-            chunks = chunk_entry(source.entry)
-            chunks = [c for c in chunks if c.as_query] + [c for c in chunks if not c.as_query]
+            chunks = _ordered_chunks(source.entry)
             rows += [ChunkRow(source.path, c.entry_id, c.locale, c.kind) for c in chunks]
             pending.append((len(parts), chunks, source.path))
             parts.append(np.zeros((len(chunks), embedder.dim), np.float32))
@@ -356,6 +363,7 @@ def build_index(
         entries=len(files),
         chunks=len(rows),
         embedded_chunks=embedded,
+        embedded_from_cache=embedder.from_cache,
         training=training.content_hash,
         training_questions=len(training.questions),
         format=FORMAT_VERSION,
@@ -390,6 +398,29 @@ def build_index(
     _switch_current(index_dir, final)
     _prune(builds, keep=KEEP_BUILDS, protect=final)
     return manifest
+
+
+def _ordered_chunks(entry: Entry) -> list[Chunk]:
+    """An entry's chunks in the order of its rows: those embedded as queries first, then the passages."""
+    chunks = chunk_entry(entry)
+    return [c for c in chunks if c.as_query] + [c for c in chunks if not c.as_query]
+
+
+def cache_items(index: KnowledgeIndex) -> Iterator[tuple[int, np.ndarray]]:
+    """(cache key, vector) for every text of a build, its chunks and its labelled questions, for
+    ``EmbeddingCache.add_shard``."""
+    vectors = np.load(index.path / "vectors.npy", mmap_mode="r")
+    by_file: dict[str, list[int]] = {}
+    for i, row in enumerate(index.rows):
+        by_file.setdefault(row.file, []).append(i)
+    for positions in by_file.values():
+        first = index.rows[positions[0]]
+        chunks = _ordered_chunks(index.entries[(first.entry_id, first.locale)])
+        if len(chunks) == len(positions):  # always, unless the chunker changed since the build
+            for i, chunk in zip(positions, chunks, strict=True):
+                yield key(QUERY if chunk.as_query else PASSAGE, chunk.text), vectors[i]
+    for question, vector in zip(index.training, index.training_vectors, strict=True):
+        yield key(QUERY, question.text), vector
 
 
 def _linked(previous: Path | None, staging: Path, *names: str) -> bool:

