@@ -29,6 +29,8 @@ def outcome_of(messages: Sequence[BotMessage], degraded: bool) -> Outcome:
     kinds = {m.get("kind") for m in messages}
     if any(m.get("kind") == "answer" and m.get("cautious") for m in messages):
         return "answered_with_caution"
+    if "urgent_help" in kinds:
+        return "declined_with_urgent_help"
     if {"no_answer", "close_topics"} <= kinds:
         return "declined_with_topics"
     if any(m.get("kind") == "answer" and m.get("follow_up") for m in messages):

@@ -27,6 +27,7 @@ Outcome = Literal[
     "answered_with_caution",
     "declined_with_topics",  # declined, with close topics offered as buttons
     "answered_follow_up",  # a short message answered by reading it with the same person's question before
+    "declined_with_urgent_help",  # declined, with an urgent-help topic's emergency numbers first (bot/replies.py)
 ]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 Dimension = Literal["day", "locale", "channel", "topic", "outcome"]

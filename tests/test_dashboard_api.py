@@ -119,11 +119,22 @@ def test_chat_turns_are_counted_and_shown(client, upstreams: Upstreams):
     chat(client, "Wo kann ich mein Auto anmelden?", session="s2")
     upstreams.rasa_messages.append({"text": "Diese Themen …", "locale": "de", "kind": "close_topics", "buttons": []})
     chat(client, "Mein Jobcenter will 300 Euro zurück", session="s2")
+    upstreams.rasa_messages = [  # declined, but closest to violence: the emergency numbers first (bot/replies.py)
+        {
+            "text": "Wenn Sie … in Gefahr sind … 110",
+            "locale": "de",
+            "kind": "urgent_help",
+            "entry_id": "counselling.violence",
+        },
+        {"text": "Leider …", "locale": "de", "kind": "no_answer"},
+        {"text": "Diese Themen …", "locale": "de", "kind": "close_topics", "buttons": []},
+    ]
+    chat(client, "Mein Mann hat mich und das Kind heute Nacht rausgeworfen", session="s2")
     upstreams.rasa_down = True
     chat(client, "Was kostet die Kita?", session="s3")  # answered from the knowledge search alone
 
     usage = client.get("/api/v1/stats", headers=bearer(DEMO_TOKEN)).json()["usage"]
-    assert usage["turns"] == 6 and usage["conversations"] == 3
+    assert usage["turns"] == 7 and usage["conversations"] == 3
     assert usage["outcomes"] == {
         "answered": 1,
         "answered_with_caution": 1,
@@ -134,16 +145,18 @@ def test_chat_turns_are_counted_and_shown(client, upstreams: Upstreams):
         "other": 0,
         "declined_with_topics": 1,
         "answered_follow_up": 1,
+        "declined_with_urgent_help": 1,
     }
     assert {"locale": "de", "topic": "kita.costs", "turns": 4} in usage["topics"]
-    assert usage["days"][-1]["channels"] == {"web": 6}
+    assert usage["days"][-1]["channels"] == {"web": 7}
     assert client.get("/api/v1/stats", headers=bearer(OTHER_TOKEN)).json()["usage"]["turns"] == 0
 
     rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/stats.csv", headers=bearer(DEMO_TOKEN)).text)))
-    assert len(rows) == 30 and rows[-1]["turns"] == "6" and rows[-1]["declined"] == "1" and rows[0]["turns"] == "0"
+    assert len(rows) == 30 and rows[-1]["turns"] == "7" and rows[-1]["declined"] == "1" and rows[0]["turns"] == "0"
 
     page = client.get("/dashboard", headers=basic(DEMO_TOKEN)).text
     assert '<html lang="de">' in page and "Nachrichten nach Kanal" in page and "kita.costs" in page
+    assert "zuerst Notrufnummern gegeben" in page
     assert "Mandant" not in page  # a tenant cannot pick another tenant
     english = client.get("/dashboard?lang=en", headers=basic(ADMIN)).text
     assert '<html lang="en">' in english and "Turns by channel" in english and 'name="tenant"' in english

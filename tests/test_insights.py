@@ -61,6 +61,7 @@ def test_an_empty_history_gives_zeros_for_every_day(store):
         "other",
         "declined_with_topics",
         "answered_follow_up",
+        "declined_with_urgent_help",
     }
     assert stats.topics == [] and stats.language.answers == 0
 
@@ -98,6 +99,7 @@ def test_usage_by_day_channel_language_outcome_and_topic(store):
         (["clarify"], False, "asked_back"),
         (["no_answer"], False, "declined"),
         (["no_answer", "close_topics"], False, "declined_with_topics"),
+        (["urgent_help", "no_answer", "close_topics"], False, "declined_with_urgent_help"),
         (["handover"], False, "handed_over"),
         (["notice"], False, "other"),
         ([], False, "other"),
