@@ -11,7 +11,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 # Colours with at least 3:1 contrast on white (WCAG 1.4.11), told apart by the legend's text as well.
-PALETTE = ("#0b5cad", "#b34700", "#2e7d32", "#7b1fa2", "#c62828", "#555555", "#00696b", "#8a6d00", "#ad1457")
+# One colour per outcome (``knowledge.outcomes.OUTCOMES``), each at least 3:1 against white (WCAG non-text contrast).
+PALETTE = (
+    "#0b5cad",
+    "#b34700",
+    "#2e7d32",
+    "#7b1fa2",
+    "#c62828",
+    "#555555",
+    "#00696b",
+    "#8a6d00",
+    "#ad1457",
+    "#4e342e",
+)
 WEEKS_ABOVE_DAYS = 92  # longer periods are drawn by week, so that bars stay wide enough to see
 
 

@@ -148,7 +148,11 @@ def embeddings() -> None:
         raise typer.Exit(1)
     index = load_index(settings.index_dir)
     cache = EmbeddingCache(model_directory(settings.embeddings_dir, index.manifest.model_id))
-    shard = cache.add_shard(cache_items(index))
+    try:
+        shard = cache.add_shard(cache_items(index))
+    except ValueError as problem:
+        err.print(f"[red]{problem}[/red]")
+        raise typer.Exit(1) from None
     if shard is None:
         console.print(f"the embedding cache holds every text of the served build ({len(cache)} vectors)")
     else:

@@ -14,6 +14,7 @@ A missing, stale or unreadable cache only makes the build slower: it is never a 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -46,19 +47,18 @@ class EmbeddingCache:
     def __init__(self, directory: Path | None) -> None:  # None: an empty cache
         self.directory = directory
         self._rows: dict[int, int] = {}
-        parts: list[np.ndarray] = []
-        for shard in self._shards():
-            try:
-                with np.load(shard, allow_pickle=False) as data:
-                    keys, vectors = data["keys"], data["vectors"]
-            except (OSError, KeyError, ValueError):
-                continue  # a broken shard costs time, never a build
-            if len(keys) != len(vectors) or (parts and vectors.shape[1] != parts[0].shape[1]):
-                continue
-            start = sum(len(p) for p in parts)
-            self._rows.update((int(k), start + i) for i, k in enumerate(keys))
-            parts.append(vectors)
-        self._vectors = np.vstack(parts) if parts else np.zeros((0, 0), np.float16)
+        self._vectors = np.zeros((0, 0), np.float16)
+        readable = [shard for path in self._shards() if (shard := _read_shard(path)) is not None]
+        if readable:  # one model, one width: a shard of another width is damaged, however early it sorts
+            widths = [vectors.shape[1] for _, vectors in readable]
+            width = max(set(widths), key=lambda w: sum(len(v) for _, v in readable if v.shape[1] == w))
+            for keys, vectors in (shard for shard in readable if shard[1].shape[1] == width):
+                self._append(keys, vectors)
+
+    def _append(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        start = len(self._vectors)
+        self._rows.update((int(k), start + i) for i, k in enumerate(keys))
+        self._vectors = np.vstack([self._vectors, vectors]) if start else vectors
 
     def _shards(self) -> list[Path]:
         if self.directory is None or not self.directory.is_dir():
@@ -97,8 +97,24 @@ class EmbeddingCache:
         path = self.directory / f"shard-{max(numbers, default=0) + 1:04d}.npz"
         keys = np.fromiter(new, dtype=np.uint64, count=len(new))
         vectors = np.vstack(list(new.values())).astype(np.float16)
-        np.savez(path, keys=keys, vectors=vectors)
+        partial = path.with_name(f".{path.name}.partial")  # an interrupted write never leaves a shard behind
+        with partial.open("wb") as file:
+            np.savez(file, keys=keys, vectors=vectors)
+        os.replace(partial, path)
+        self._append(keys, vectors)
         return path
+
+
+def _read_shard(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """Keys and vectors of a shard; None when it is damaged (a broken shard costs time, never a build)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys, vectors = data["keys"], data["vectors"]
+    except Exception:  # noqa: BLE001 - truncated zip, wrong members, a file that is not numpy at all
+        return None
+    if keys.ndim != 1 or vectors.ndim != 2 or len(keys) != len(vectors) or not len(keys):
+        return None
+    return keys, vectors
 
 
 class CachedEmbedder:

@@ -6,7 +6,7 @@ Layout of ``LOTSE_INDEX_DIR``::
     builds/<name>/manifest.json     model id, dimension, content hash per entry file, counts
     builds/<name>/entries.json      the validated entries (the only ones ever served)
     builds/<name>/chunks.json       one row per vector: file, entry id, locale, kind
-    builds/<name>/vectors.npy       float32, L2-normalised (reused by incremental builds)
+    builds/<name>/vectors.npy       float32, L2-normalised, then rounded through float16 (reused by incremental builds)
     builds/<name>/faiss.index       inner-product index over the vectors
     builds/<name>/classifier.npz    topic classifier trained on the question vectors (``knowledge.classifier``)
     builds/<name>/training.json     labelled questions: topic questions, boundaries (``knowledge.boundaries``) and
@@ -408,7 +408,10 @@ def _ordered_chunks(entry: Entry) -> list[Chunk]:
 
 def cache_items(index: KnowledgeIndex) -> Iterator[tuple[int, np.ndarray]]:
     """(cache key, vector) for every text of a build, its chunks and its labelled questions, for
-    ``EmbeddingCache.add_shard``."""
+    ``EmbeddingCache.add_shard``. A build of another chunker gives none: its rows' texts cannot be told again, and a
+    wrong vector in an append-only cache would stay."""
+    if index.manifest.chunker_version != CHUNKER_VERSION:
+        raise ValueError(f"the build was chunked by chunker {index.manifest.chunker_version}: run make index first")
     vectors = np.load(index.path / "vectors.npy", mmap_mode="r")
     by_file: dict[str, list[int]] = {}
     for i, row in enumerate(index.rows):
@@ -416,7 +419,7 @@ def cache_items(index: KnowledgeIndex) -> Iterator[tuple[int, np.ndarray]]:
     for positions in by_file.values():
         first = index.rows[positions[0]]
         chunks = _ordered_chunks(index.entries[(first.entry_id, first.locale)])
-        if len(chunks) == len(positions):  # always, unless the chunker changed since the build
+        if [c.kind for c in chunks] == [index.rows[i].kind for i in positions]:  # always, with the same chunker
             for i, chunk in zip(positions, chunks, strict=True):
                 yield key(QUERY if chunk.as_query else PASSAGE, chunk.text), vectors[i]
     for question, vector in zip(index.training, index.training_vectors, strict=True):

@@ -212,11 +212,25 @@ def test_the_cache_embeds_what_it_lacks_and_a_new_shard_holds_only_that(tmp_path
 
 
 def test_a_broken_shard_costs_time_not_the_build(tmp_path: Path, embedder):
-    (tmp_path / "cache").mkdir()
+    sources = [_source("arrival.registration", "de")]
+    build_index(sources, embedder, tmp_path / "a")
+    good = _cache_from(tmp_path / "a", tmp_path / "cache").directory / "shard-0001.npz"
+    shard_bytes = good.read_bytes()
+    good.rename(good.with_name("shard-0009.npz"))  # sorts after the damaged ones
     (tmp_path / "cache" / "shard-0001.npz").write_bytes(b"not a numpy file")
-    cache = EmbeddingCache(tmp_path / "cache")
-    manifest = build_index([_source("arrival.registration", "de")], embedder, tmp_path / "index", cache=cache)
-    assert len(cache) == 0 and manifest.embedded_from_cache == 0 and manifest.embedded_chunks == manifest.chunks
+    (tmp_path / "cache" / "shard-0002.npz").write_bytes(shard_bytes[: len(shard_bytes) // 2])  # an interrupted copy
+    np.savez(tmp_path / "cache" / "shard-0003.npz", keys=np.arange(3, dtype=np.uint64), vectors=np.zeros((3, 8)))
+
+    cache = EmbeddingCache(tmp_path / "cache")  # the narrow shard sorts first; the one of the model's width wins
+    manifest = build_index(sources, embedder, tmp_path / "index", cache=cache)
+    assert manifest.embedded_from_cache == manifest.embedded_chunks == manifest.chunks
+
+
+def test_the_cache_is_not_filled_from_a_build_of_another_chunker(tmp_path: Path, embedder, monkeypatch):
+    build_index([_source("arrival.registration", "de")], embedder, tmp_path)
+    monkeypatch.setattr("knowledge.index.CHUNKER_VERSION", 999)
+    with pytest.raises(ValueError, match="chunker"):
+        list(cache_items(load_index(tmp_path)))
 
 
 def test_an_edit_of_the_body_only_keeps_the_classifier_and_a_new_question_refits_it(
