@@ -52,8 +52,8 @@ class EmbeddingCache:
         if readable:  # one model, one width: a shard of another width is damaged, however early it sorts
             widths = [vectors.shape[1] for _, vectors in readable]
             width = max(set(widths), key=lambda w: sum(len(v) for _, v in readable if v.shape[1] == w))
-            for keys, vectors in (shard for shard in readable if shard[1].shape[1] == width):
-                self._append(keys, vectors)
+            kept = [shard for shard in readable if shard[1].shape[1] == width]
+            self._append(np.concatenate([keys for keys, _ in kept]), np.vstack([vectors for _, vectors in kept]))
 
     def _append(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         start = len(self._vectors)
@@ -75,10 +75,12 @@ class EmbeddingCache:
     def get(self, keys: Sequence[int], dim: int) -> tuple[np.ndarray, list[int]]:
         """Vectors for ``keys`` (float32) and the positions the cache does not hold (their rows are zero)."""
         vectors = np.zeros((len(keys), dim), np.float32)
+        if self._vectors.shape[1] != dim:  # another model's width: nothing here fits
+            return vectors, list(range(len(keys)))
         missing = []
         for i, k in enumerate(keys):
             row = self._rows.get(k)
-            if row is None or self._vectors.shape[1] != dim:
+            if row is None:
                 missing.append(i)
             else:
                 vectors[i] = self._vectors[row]
