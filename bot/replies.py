@@ -16,7 +16,7 @@ from bot.context import Context
 from bot.messages import BotMessage, bot_message, button, intent_payload, parse_payload
 from bot.typed_intents import typed_intent
 from knowledge.follow_up import search_in_conversation
-from knowledge.models import Entry
+from knowledge.models import URGENT_HELP_TOPICS, Entry
 from knowledge.search import Hit, SearchResult, one_per_topic
 
 __all__ = [
@@ -40,10 +40,6 @@ __all__ = [
 MAX_CHOICES = 3  # candidates offered in an ask-back, or as close topics after a decline
 SEARCHED = 5  # entries searched for: enough for three distinct topics when a local entry sits beside its topic
 MAX_RELATED = 3
-# Topics whose summary says where a person in danger (from others or from themselves) gets help at once. When a
-# declined question comes closest to one of them, that summary comes first, before the decline: a person who writes
-# about violence in words no entry expects must not be left with a button.
-URGENT_HELP_TOPICS = ("counselling.violence", "counselling.mental-health")
 _RECOGNITION_CHECK = ("start_recognition_check", texts.CHECK_MY_PROFESSION)
 _KITA_CHECK = ("start_kita_check", texts.CHECK_FOR_MY_CHILD)
 # The guided check an answer offers, by catalogue topic (``Catalogue.topic_of``: children such as

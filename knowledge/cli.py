@@ -322,13 +322,16 @@ def evaluate(
         result["cautions"] = cautions
     close = evaluation.close_topics(outcomes)
     if close:
+        urgent = evaluation.urgent_help_first(outcomes)
         close_table = Table(title="Declined: share offered close topics (and, in scope, the right one among them)")
-        for column in ("declined", "questions", "offered", "right one offered"):
+        for column in ("declined", "questions", "offered", "right one offered", "emergency numbers first"):
             close_table.add_column(column, justify="right")
         for name, (count, offered, right) in close.items():
-            close_table.add_row(name, str(count), f"{offered:.2f}", "" if right != right else f"{right:.2f}")
+            right_shown = "" if right != right else f"{right:.2f}"
+            close_table.add_row(name, str(count), f"{offered:.2f}", right_shown, str(urgent[name]))
         console.print(close_table)
         result["close_topics"] = close
+        result["urgent_help_first"] = dict(urgent)
     pairs = evaluation.confusions(outcomes)
     if pairs and confused:
         confusion_table = Table(title="Most frequent confusions (expected -> ranked first)")

@@ -15,7 +15,7 @@ import numpy as np
 from knowledge.boundaries import LabelledQuestion
 from knowledge.classifier import TopicClassifier
 from knowledge.follow_up import search_in_conversation
-from knowledge.models import Catalogue
+from knowledge.models import URGENT_HELP_TOPICS, Catalogue
 from knowledge.question_sets import CONVERSATION_KINDS, Conversation, Question
 from knowledge.search import Curve, Evidence, Searcher, SearchParams, SearchResult, one_per_topic
 
@@ -200,6 +200,16 @@ def close_topics(outcomes: list[Outcome], offered: int = 3) -> dict[str, tuple[i
         right = [o.close and o.rank is not None and o.rank <= offered for o in group] if name == "in scope" else []
         table[name] = (len(group), _share([o.close for o in group]), _share(right))
     return table
+
+
+def urgent_help_first(outcomes: list[Outcome]) -> Counter[str]:
+    """Of the declined questions, by group as in ``close_topics``: how many came closest to an urgent-help topic,
+    so that the chat gives its emergency numbers before the decline (bot/replies.py)."""
+    return Counter(
+        "in scope" if o.question.topic else o.question.kind
+        for o in outcomes
+        if not o.answerable and o.close and o.topics and o.topics[0] in URGENT_HELP_TOPICS
+    )
 
 
 def confusions(outcomes: list[Outcome]) -> Counter[tuple[str, str]]:

@@ -77,6 +77,12 @@ class Entry(BaseModel):
         return not self.region.startswith("DE")
 
 
+# Topics whose summary says where a person in danger (from others or from themselves) gets help at once. When a
+# declined question comes closest to one of them, that summary comes first, before the decline (bot/replies.py): a
+# person who writes about violence in words no entry expects must not be left with a button.
+URGENT_HELP_TOPICS = ("counselling.violence", "counselling.mental-health")
+
+
 class Category(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     names: dict[str, str]

@@ -79,6 +79,22 @@ def test_close_topics_start_above_all_but_a_share_of_the_declined_far_and_chatte
     assert evaluation.close_threshold(others, share=0.01) == float("inf")  # nothing far: never offered
 
 
+def test_urgent_help_first_counts_declines_closest_to_an_urgent_help_topic_by_group():
+    def outcome(topics: list[str], kind: str, close: bool = True, topic: str | None = None) -> evaluation.Outcome:
+        return evaluation.Outcome(Question("de", "x", topic, kind=kind), topics, False, False, 0.3, close=close)
+
+    violence, mental, kita = "counselling.violence", "counselling.mental-health", "kita.costs"
+    outcomes = [
+        outcome([violence, kita], "near"),
+        outcome([mental], "near"),
+        outcome([kita, violence], "near"),  # an urgent-help topic, but not the closest
+        outcome([violence], "far", close=False),  # declined without close topics: no summary either
+        outcome([mental], "", topic="counselling.mental-health"),
+        evaluation.Outcome(Question("de", "x", None, kind="chatter"), [violence], True, False, 0.9),  # answered
+    ]
+    assert evaluation.urgent_help_first(outcomes) == {"near": 2, "in scope": 1}
+
+
 def test_a_development_set_stays_in_one_fold(small_index):
     index = load_index(small_index)
     folds = evaluation.fold_of(index.training)
