@@ -331,7 +331,7 @@ def evaluate(
             close_table.add_row(name, str(count), f"{offered:.2f}", right_shown, str(urgent[name]))
         console.print(close_table)
         result["close_topics"] = close
-        result["urgent_help_first"] = dict(urgent)
+        result["urgent_help_first"] = {name: urgent[name] for name in close}
     pairs = evaluation.confusions(outcomes)
     if pairs and confused:
         confusion_table = Table(title="Most frequent confusions (expected -> ranked first)")

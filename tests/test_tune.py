@@ -90,7 +90,8 @@ def test_urgent_help_first_counts_declines_closest_to_an_urgent_help_topic_by_gr
         outcome([kita, violence], "near"),  # an urgent-help topic, but not the closest
         outcome([violence], "far", close=False),  # declined without close topics: no summary either
         outcome([mental], "", topic="counselling.mental-health"),
-        evaluation.Outcome(Question("de", "x", None, kind="chatter"), [violence], True, False, 0.9),  # answered
+        # answered (close set only to show that the answer itself keeps it out)
+        evaluation.Outcome(Question("de", "x", None, kind="chatter"), [violence], True, False, 0.9, close=True),
     ]
     assert evaluation.urgent_help_first(outcomes) == {"near": 2, "in scope": 1}
 
