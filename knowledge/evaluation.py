@@ -186,18 +186,22 @@ def cautions(outcomes: list[Outcome]) -> dict[str, tuple[int, float]]:
     return {name: (len(values), _share(values)) for name, values in groups.items() if values}
 
 
+IN_SCOPE = "in scope"
+
+
+def _declined_group(o: Outcome) -> str:
+    """The group a declined question is counted in: "in scope", or its out-of-scope class."""
+    return IN_SCOPE if o.question.topic else o.question.kind
+
+
 def close_topics(outcomes: list[Outcome], offered: int = 3) -> dict[str, tuple[int, float, float]]:
     """Of the declined questions, by group ("in scope", then each out-of-scope class): how many, the share
     offered close topics, and (in scope only) the share whose right topic is among the ``offered`` ones."""
     declined = [o for o in outcomes if not o.answerable]
-    groups = {"in scope": [o for o in declined if o.question.topic]}
-    for kind in sorted({o.question.kind for o in declined if not o.question.topic}):
-        groups[kind] = [o for o in declined if not o.question.topic and o.question.kind == kind]
     table = {}
-    for name, group in groups.items():
-        if not group:
-            continue
-        right = [o.close and o.rank is not None and o.rank <= offered for o in group] if name == "in scope" else []
+    for name in sorted({_declined_group(o) for o in declined}, key=lambda name: (name != IN_SCOPE, name)):
+        group = [o for o in declined if _declined_group(o) == name]
+        right = [o.close and o.rank is not None and o.rank <= offered for o in group] if name == IN_SCOPE else []
         table[name] = (len(group), _share([o.close for o in group]), _share(right))
     return table
 
@@ -206,7 +210,7 @@ def urgent_help_first(outcomes: list[Outcome]) -> Counter[str]:
     """Of the declined questions, by group as in ``close_topics``: how many came closest to an urgent-help topic,
     so that the chat gives its emergency numbers before the decline (bot/replies.py)."""
     return Counter(
-        "in scope" if o.question.topic else o.question.kind
+        _declined_group(o)
         for o in outcomes
         if not o.answerable and o.close and o.topics and o.topics[0] in URGENT_HELP_TOPICS
     )
