@@ -58,7 +58,7 @@ run: setup $(MO_FILES) index $(RASA_MODEL) ## Start Lotse (API, Rasa, actions) a
 		LOTSE_RUN_DIR=$(CURDIR)/var/run $(APP_VENV)/bin/supervisord -c supervisord.conf || true
 
 test: setup $(MO_FILES) index $(RASA_MODEL) browser engines ## Run the whole test suite (lint, unit, API, Rasa, end to end, browser)
-	$(APP_VENV)/bin/ruff check api bot knowledge locales tests bench
+	$(APP_VENV)/bin/ruff check api bot knowledge locales tests bench scripts
 	$(APP_PY) -m pytest
 
 setup: $(APP_VENV)/.installed $(RASA_VENV)/.installed ## Create both virtual environments
@@ -136,18 +136,16 @@ browser: ## Install Debian's Chromium for the widget tests if it is missing
 	@command -v chromium >/dev/null || { echo "installing chromium (Debian package)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# pip-audit reads the pinned lock files (no resolution, no installs) and asks PyPI's advisory database: it needs
-# the network, so it runs in CI, not in `make test`. Accepted findings: --ignore-vuln ID with a reason in
-# docs/security.md. --strict: a package the advisory database cannot be asked about fails the audit (without
-# it, a network that reaches only the package index reports "no known vulnerabilities" having checked nothing).
-AUDIT := $(APP_VENV)/bin/pip-audit --disable-pip --no-deps --progress-spinner off --desc on --strict
+# pip-audit reads the pinned lock files (no resolution, no installs). `make audit` asks PyPI's advisory database
+# and needs the network; `make test` runs the same audit offline against a dated snapshot
+# (requirements/advisories.json.gz, tests/test_audit.py). Accepted findings: requirements/accepted-advisories.yaml.
+# --strict: a package that cannot be looked up fails the audit instead of passing unchecked.
 
-audit: $(APP_VENV)/.installed ## Known vulnerabilities in both lock files (pip-audit; needs the network)
-	$(AUDIT) -r requirements/app.txt -r requirements/dev.txt
-	$(AUDIT) -r requirements/rasa.txt
+audit: $(APP_VENV)/.installed ## Known vulnerabilities in both lock files (pip-audit; needs the network; offline in make test)
+	$(APP_VENV)/bin/python scripts/audit.py online
 
 lint: $(APP_VENV)/.installed ## Ruff
-	$(APP_VENV)/bin/ruff check api bot knowledge locales tests bench
+	$(APP_VENV)/bin/ruff check api bot knowledge locales tests bench scripts
 
 lock: ## Re-resolve requirements/*.in into the pinned requirements/*.txt
 	PY311=$(PY311) PY310=$(PY310) scripts/lock.sh
