@@ -51,10 +51,8 @@ def _slim(advisory: dict[str, Any], name: str) -> dict[str, Any]:
         if canonicalize_name(item["package"]["name"]) != name:
             continue
         ranges = [r for r in item.get("ranges", []) if r["type"] == "ECOSYSTEM"]
-        entry: dict[str, Any] = {"package": {"name": name, "ecosystem": "PyPI"}, "ranges": ranges}
-        if not ranges:  # only an explicit list says which versions are affected
-            entry["versions"] = item.get("versions", [])
-        affected.append(entry)
+        package = {"name": name, "ecosystem": "PyPI"}
+        affected.append({"package": package, "ranges": ranges, "versions": item.get("versions", [])})
     text = advisory.get("summary") or advisory.get("details") or ""
     slim = {
         "id": advisory["id"],
@@ -75,10 +73,10 @@ def take_snapshot(checkout: Path) -> None:
     taken = subprocess.run(
         ["git", "-C", str(checkout), "log", "-1", "--format=%cs %H"], capture_output=True, text=True, check=True
     ).stdout.split()
+    folders = {canonicalize_name(folder.name): folder for folder in (checkout / "vulns").iterdir()}
     advisories = {}
     for name in names:
-        folder = checkout / "vulns" / name
-        files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+        files = sorted(folders[name].glob("*.yaml")) if name in folders else []
         # BaseLoader reads every scalar as text: a version such as 1.10 must not become the number 1.1.
         advisories[name] = [_slim(yaml.load(f.read_text(), Loader=yaml.BaseLoader), name) for f in files]
     snapshot = {"source": "https://github.com/pypa/advisory-database", "taken": taken[0], "commit": taken[1]}
@@ -89,27 +87,29 @@ def take_snapshot(checkout: Path) -> None:
 
 
 def affects(affected: dict[str, Any], version: str) -> bool:
-    """OSV's rule for one package: an explicit version, or inside an ECOSYSTEM range (events in version order)."""
+    """OSV's rule for one package: a version of the explicit list, or one inside an ECOSYSTEM range."""
     if version in affected.get("versions", []):
         return True
     try:
         wanted = Version(version)
-    except InvalidVersion:
+        return any(_in_range(span["events"], wanted) for span in affected.get("ranges", []))
+    except InvalidVersion:  # not PEP 440: only the explicit list can name it
         return False
-    for span in affected.get("ranges", []):
-        inside = False
-        events = sorted(
-            ((kind, Version(at)) for event in span["events"] for kind, at in event.items() if kind != "limit"),
-            key=lambda event: event[1],
-        )
-        for kind, at in events:
-            if kind == "introduced" and wanted >= at:
-                inside = True
-            elif (kind == "fixed" and wanted >= at) or (kind == "last_affected" and wanted > at):
-                inside = False
-        if inside:
-            return True
-    return False
+
+
+def _in_range(events: list[dict[str, str]], wanted: Version) -> bool:
+    """Walk the events in version order (a database may list them in any order); "0" is before every version."""
+    steps = sorted(
+        ((kind, None if at == "0" else Version(at)) for event in events for kind, at in event.items()),
+        key=lambda step: (step[1] is not None, step[1] or Version("0")),
+    )
+    inside = False
+    for kind, at in steps:
+        if kind == "introduced" and (at is None or wanted >= at):
+            inside = True
+        elif (kind in ("fixed", "limit") and wanted >= at) or (kind == "last_affected" and wanted > at):
+            inside = False
+    return inside
 
 
 def query(snapshot: dict[str, Any], name: str, version: str) -> list[dict[str, Any]]:
@@ -154,7 +154,8 @@ def load_snapshot() -> dict[str, Any]:
 
 
 def audit(groups: tuple[tuple[str, ...], ...] = LOCK_GROUPS, offline: bool = True) -> int:
-    """pip-audit over each group of lock files (one environment each); the worst exit code (1: a finding)."""
+    """pip-audit over each group of lock files (one environment each); the worst exit code: 0 clean, 1 a finding
+    or a failed lookup (pip-audit stops with an error), 2 a package the snapshot does not hold."""
     service = ["-s", "pypi"]
     server = None
     if offline:
@@ -166,7 +167,8 @@ def audit(groups: tuple[tuple[str, ...], ...] = LOCK_GROUPS, offline: bool = Tru
             return 2
         server = serve(snapshot)
         service = ["-s", "osv", "--osv-url", f"http://127.0.0.1:{server.server_port}/v1/query"]
-    # --strict: a package that could not be looked up fails the audit instead of passing unchecked.
+    # --strict: a requirement that cannot be audited (not on PyPI, a URL) fails instead of passing unchecked.
+    # Offline, a package missing from the snapshot is caught above; the server's 404 is a second guard.
     command = [sys.executable, "-m", "pip_audit", *service, "--no-deps", "--disable-pip", "--strict", "--desc", "on"]
     command += ["--progress-spinner", "off", *(arg for vuln in accepted() for arg in ("--ignore-vuln", vuln))]
     # The loopback server must be reached directly, whatever proxy the machine sets.
@@ -179,6 +181,7 @@ def audit(groups: tuple[tuple[str, ...], ...] = LOCK_GROUPS, offline: bool = Tru
     finally:
         if server:
             server.shutdown()
+            server.server_close()
     return worst
 
 

@@ -51,6 +51,12 @@ def test_accepted_findings_name_advisories_of_the_snapshot() -> None:
         ([{"introduced": "0"}, {"last_affected": "3.8.1"}], "3.8.2", False),
         ([{"introduced": "1.0"}, {"fixed": "1.5"}, {"introduced": "2.0"}, {"fixed": "2.3"}], "1.7", False),
         ([{"introduced": "1.0"}, {"fixed": "1.5"}, {"introduced": "2.0"}, {"fixed": "2.3"}], "2.1", True),
+        # in the database's own order (urllib3, PYSEC-2023-192): later branch first
+        ([{"introduced": "2.0.0"}, {"fixed": "2.0.6"}, {"introduced": "0"}, {"fixed": "1.26.17"}], "2.0.3", True),
+        ([{"introduced": "2.0.0"}, {"fixed": "2.0.6"}, {"introduced": "0"}, {"fixed": "1.26.17"}], "1.26.16", True),
+        ([{"introduced": "2.0.0"}, {"fixed": "2.0.6"}, {"introduced": "0"}, {"fixed": "1.26.17"}], "1.26.17", False),
+        ([{"introduced": "0"}, {"limit": "3.0"}], "3.1", False),
+        ([{"introduced": "0"}], "0.1a1", True),  # "0" comes before every version, pre-releases too
     ],
 )
 def test_ranges_follow_osv(events: list[dict[str, str]], version: str, affected: bool) -> None:
@@ -60,3 +66,9 @@ def test_ranges_follow_osv(events: list[dict[str, str]], version: str, affected:
 def test_an_explicit_version_list_counts_without_ranges() -> None:
     assert audit.affects({"versions": ["0.9"]}, "0.9")
     assert not audit.affects({"versions": ["0.9"]}, "0.10")
+
+
+def test_any_of_several_ranges_counts() -> None:
+    fixed_twice = {"ranges": [{"events": [{"introduced": "0"}, {"fixed": "1.0"}]}, {"events": [{"introduced": "2.0"}]}]}
+    assert audit.affects(fixed_twice, "2.5") and audit.affects(fixed_twice, "0.5")
+    assert not audit.affects(fixed_twice, "1.5")
