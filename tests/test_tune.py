@@ -62,6 +62,13 @@ def test_tune_fits_a_threshold_and_one_curve_per_signal_on_a_small_index(small_i
     assert len(params.abstention_curves) == len(FEATURES) and 0.0 < params.answer_threshold < 1.0
     assert params.answer_threshold <= params.caution_threshold < 1.0  # the caution band lies above the threshold
     assert params.fitted_on == "hash" and m.in_scope == 4
+    # four questions cannot show a clear gain: the fusion weights stay where they were
+    defaults = SearchParams()
+    assert (params.lexical_weight, params.lexical_half, params.classifier_weight) == (
+        defaults.lexical_weight,
+        defaults.lexical_half,
+        defaults.classifier_weight,
+    )
     assert cv["signals"] == len(tuning) + len(searcher.index.training)
     assert 0.0 <= cv["false_abstention"] <= cv["worst_locale_false_abstention"] <= 1.0
     assert not np.isnan(cv["development_oos_abstention"]) and not np.isnan(cv["tuning_oos_abstention"])
@@ -105,3 +112,16 @@ def test_a_development_set_stays_in_one_fold(small_index):
             by_origin.setdefault(question.origin, set()).add(int(fold))
     assert set(by_origin) == {"dev", "dev2", "dev3"} and all(len(f) == 1 for f in by_origin.values())
     assert len({next(iter(f)) for f in by_origin.values()}) == 3  # three sets, three folds
+
+
+def test_fusion_weights_move_only_for_a_gain_that_is_not_noise():
+    base = np.array([True] * 900 + [False] * 100)
+    swapped = base.copy()
+    swapped[:10] = False  # 10 lost
+    swapped[900:915] = True  # 15 gained: +5 of 25 changed, within noise
+    assert not evaluation.clearly_better(swapped, base, z=2.0)
+    better = base.copy()
+    better[900:915] = True  # 15 gained, none lost
+    assert evaluation.clearly_better(better, base, z=2.0)
+    assert not evaluation.clearly_better(better, base, z=4.0)  # 15 > 4 * sqrt(15) is false
+    assert not evaluation.clearly_better(base, base, z=2.0)
