@@ -1,6 +1,6 @@
 """Where a chat turn's time goes: the same questions through each layer of the real product, side by side.
 
-    .venv/bin/python -m bench.chat_parts [--turns 150] [--endpoints endpoints.yml]
+    .venv/bin/python -m bench.chat_parts [--turns 150] [--endpoints endpoints.yml] [--set eval/free14.yaml]
 
 Starts the product on free loopback ports (as the end-to-end tests do) and sends each development question,
 in turn, as
@@ -9,6 +9,7 @@ in turn, as
   store, the answer action on the action server, the responses);
 - a chat turn on the API (`POST /api/v1/chat`: the above plus pseudonyms, locale, the turn lock, counting);
 and a greeting straight to Rasa (the dialogue's fixed cost: NLU and policies, no knowledge search).
+``--set`` sends another set's messages, in and out of scope alike (the development set's in-scope ones by default).
 The differences between the rows say which layer costs what; `bench.chat_turn` gives the turn alone.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import tempfile
 import time
 from collections.abc import Callable
@@ -43,8 +45,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--turns", type=int, default=150, help="questions per layer")
     parser.add_argument("--endpoints", default="endpoints.yml", help="Rasa's endpoints file in bot/ (tracker store)")
+    parser.add_argument("--set", type=Path, help="question set to send (e.g. a free set's longer messages)")
     args = parser.parse_args()
     questions = [q for q in load_questions(ROOT / "eval" / "dev.yaml") if q.topic][: args.turns]
+    if args.set:  # the same sample every run, from the whole set (a set is grouped by locale)
+        asked = load_questions(args.set)
+        questions = random.Random(0).sample(asked, min(args.turns, len(asked)))
     os.environ.setdefault("LOTSE_RATE_LIMIT_IP", "100000/minute")  # one client sends everything
     os.environ.setdefault("LOTSE_RATE_LIMIT_SESSION", "100000/minute")
     layers: dict[str, list[float]] = {"search": [], "rasa": [], "chat": [], "rasa greeting": []}
