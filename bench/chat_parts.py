@@ -47,10 +47,11 @@ def main() -> None:
     parser.add_argument("--endpoints", default="endpoints.yml", help="Rasa's endpoints file in bot/ (tracker store)")
     parser.add_argument("--set", type=Path, help="question set to send (e.g. a free set's longer messages)")
     args = parser.parse_args()
-    questions = [q for q in load_questions(ROOT / "eval" / "dev.yaml") if q.topic][: args.turns]
     if args.set:  # the same sample every run, from the whole set (a set is grouped by locale)
         asked = load_questions(args.set)
         questions = random.Random(0).sample(asked, min(args.turns, len(asked)))
+    else:
+        questions = [q for q in load_questions(ROOT / "eval" / "dev.yaml") if q.topic][: args.turns]
     os.environ.setdefault("LOTSE_RATE_LIMIT_IP", "100000/minute")  # one client sends everything
     os.environ.setdefault("LOTSE_RATE_LIMIT_SESSION", "100000/minute")
     layers: dict[str, list[float]] = {"search": [], "rasa": [], "chat": [], "rasa greeting": []}
