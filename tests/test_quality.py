@@ -34,21 +34,21 @@ CONVERSATIONS = conversation_sets(ROOT / "eval")[-1:]  # the newest is held out;
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
-# blind23 on the served state (round 23's settings, dev26 and free16 learned): top-1 0.980-0.996 per locale,
-# out-of-scope 0.985, false abstention at most 0.008 (blind22: 0.959-0.996, 0.989, 0.012).
+# blind24 on the served state (round 23's settings, dev27 and free17 learned): top-1 0.955-1.000 per locale,
+# out-of-scope 0.984, false abstention at most 0.016 (blind23: 0.980-0.996, 0.985, 0.008).
 NEWEST_FLOORS = {"top1": 0.95, "oos_abstention": 0.90, "false_abstention": 0.03}
 # Out-of-scope abstention per class, all locales together (about 25 questions per class and locale are too few
 # for a floor per cell).
-# blind23: far 1.00, local 1.00, everyday 1.00, near 0.94, chatter 1.00 (blind22: near 0.96; blind21, before the
+# blind24: far 1.00, local 1.00, everyday 0.99, near 0.94, chatter 1.00 (blind23: near 0.94; blind21, before the
 # writers' instructions were written anew: 0.76; see docs/benchmarks.md).
 NEWEST_CLASS_FLOORS = {"far": 0.96, "local": 0.96, "everyday": 0.94, "near": 0.70, "chatter": 0.95}
-# Of the out-of-scope questions still answered, the share answered with the caution (blind23: 0.71 of 17; blind22:
-# 1.00 of 12; blind21: 0.87 of 67).
+# Of the out-of-scope questions still answered, the share answered with the caution (blind24: 0.94 of 17; blind23:
+# 0.71 of 17; blind22: 1.00 of 12).
 NEWEST_CAUTION_FLOOR = 0.70
 # Close topics after a decline (``close_threshold``): questions far from everything get none offered, and a covered
-# question declined anyway mostly finds its topic among them. blind23: offered after 0.01 of the declined far
-# questions and none of the chatter; the right topic offered after 0.57 of cross14's 46 false declines (cross13: 0.61
-# of 41, cross12: 0.73 of 49).
+# question declined anyway mostly finds its topic among them. blind24: offered after none of the declined far
+# questions and chatter; the right topic offered after 0.63 of cross15's 41 false declines (cross14: 0.57 of 46,
+# cross13: 0.61 of 41).
 NEWEST_CLOSE_CEILINGS = {"far": 0.05, "chatter": 0.05}
 NEWEST_CROSS_CLOSE_FLOOR = 0.55
 
