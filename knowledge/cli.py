@@ -450,6 +450,55 @@ def conversations(
         json_out.write_text(json.dumps({kind: {"alone": a, "in_conversation": c} for kind, (a, c) in rows.items()}))
 
 
+@app.command()
+def agreement(
+    questions: Annotated[Path, typer.Option("--set", help="Question file with the first labels.")],
+    second: Annotated[Path, typer.Option(help="The same questions, labelled by another labeller.")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the tables as JSON.")] = None,
+) -> None:
+    """How far two labellings of one set agree, and the scores against each and where both agree."""
+    from dataclasses import asdict
+
+    from knowledge import agreement as labels
+    from knowledge import evaluation
+
+    first_items, second_items = _read_questions(questions), _read_questions(second)
+    try:
+        labels.check_same_questions(first_items, second_items)
+    except ValueError as problem:
+        err.print(f"[red]{escape(str(problem))}[/red]")
+        raise typer.Exit(2) from None
+    agreements = labels.compare_by_locale(first_items, second_items)
+    table = Table(title=f"{_shown(questions)} and {_shown(second)}: how far the two labellings agree")
+    for column in ("locale", "messages", "scope", "scope kappa", "both in scope", "same topic", "alike"):
+        table.add_column(column, justify="right")
+    for code, a in agreements.items():
+        table.add_row(
+            code,
+            str(a.questions),
+            f"{a.scope:.3f}",
+            f"{a.scope_kappa:.3f}",
+            str(a.both_in_scope),
+            f"{a.topic:.3f}",
+            str(a.agreed),
+        )
+    console.print(table)
+    console.print("alike: out of scope both, or in scope with the same topic.")
+    service = _service()
+    outcomes = evaluation.run(service.searcher, first_items, service.catalogue)
+    scored = labels.scores(outcomes, second_items)
+    console.print(_metrics_table("Lotse's answers scored against each labelling", scored))
+    agreed = labels.agreed_by_locale(outcomes, second_items)
+    console.print(_metrics_table("Only the messages both labellings read alike", agreed))
+    if json_out:
+        result = {
+            "agreement": {k: asdict(v) for k, v in agreements.items()},
+            "scores": {k: asdict(v) for k, v in scored.items()},
+            "where_both_agree": {k: asdict(v) for k, v in agreed.items()},
+        }
+        json_out.write_text(json.dumps(result, indent=2))
+
+
 def _shown(path: Path) -> str:
     """A path as the repository's files name it: relative to the repository when inside it."""
     resolved = path.resolve()
