@@ -3,10 +3,12 @@
     .venv/bin/python -m bench.follow_up_share [--sample 400] eval/dev.yaml eval/free14.yaml
 
 A turn's message is embedded once. When the message is short (``may_follow_up``) and finds no confident answer
-alone, and the same person wrote before, it is searched again together with the previous message: a second, longer
-text to embed. ``bench.load`` sends every message after the first of a session in that situation; this prints, per
-set, the share of messages that would take the second search and the characters embedded per message, so the load
-runs of two sets can be compared by the work they ask for. No server, no timing: the real index and model only.
+alone, and the same person asked a question before, it is searched again together with that question: a second,
+longer text to embed. This prints, per set, the share of messages that would take the second search if each had a
+previous question, and the characters embedded per message, so the load runs of two sets can be compared by the
+work they ask for. An upper bound for ``bench.load``: there the first turn of a session has no previous question,
+and a greeting or a request for a person is no question to read after. No server, no timing: the real index and
+model only.
 """
 
 from __future__ import annotations
@@ -34,7 +36,12 @@ def main() -> None:
     searcher = service.searcher
     print("set | messages | second search | characters embedded per message (alone -> with the second search)")
     for path in args.sets:
-        questions = load_questions(path)
+        try:
+            questions = load_questions(path)
+        except (OSError, ValueError) as problem:
+            raise SystemExit(f"{path}: {problem}") from None
+        if not questions:
+            raise SystemExit(f"{path}: no questions")
         questions = random.Random(1).sample(questions, min(args.sample, len(questions)))
         vectors = searcher.embedder.encode_queries([q.q for q in questions])
         again = [

@@ -1,9 +1,9 @@
 """Two independent labellings of one question set: how far the labellers agree, and the scores against each.
 
 A cross set's label is one person's reading of a message against the catalogue's one-line descriptions. Where
-a second labeller, given the same instructions, reads the message otherwise, neither label is a fact, and a score
-against one of them cannot be better than the labellers agree. Scores on the messages both read alike show how
-much of a cross set's distance from the goals is Lotse's and how much is the labels' own uncertainty.
+a second labeller, given the same instructions, reads the message otherwise, neither label is a fact. Scores
+against each labelling, and on the messages both label alike, show how much a cross set's distance from the goals
+moves with the labels; what stays is Lotse's (or a bias both labellers share).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ class Agreement:
 
 
 def check_same_questions(first: list[Question], second: list[Question]) -> None:
-    """Raise ValueError unless both labellings hold the same messages in the same order."""
+    """Raise ValueError unless both labellings hold the same messages in the same order (the other functions
+    here pair them by position)."""
     if len(first) != len(second):
         raise ValueError(f"{len(first)} questions in the first labelling, {len(second)} in the second")
     for number, (a, b) in enumerate(zip(first, second), 1):
@@ -37,14 +38,17 @@ def check_same_questions(first: list[Question], second: list[Question]) -> None:
 
 def alike(a: Question, b: Question) -> bool:
     """Both out of scope (whatever the class), or both in scope with the same topic."""
-    return a.topic == b.topic
+    return (a.topic or None) == (b.topic or None)
 
 
 def compare(first: list[Question], second: list[Question]) -> Agreement:
-    in_scope = [(a.topic is not None, b.topic is not None) for a, b in zip(first, second)]
+    check_same_questions(first, second)
+    # In scope as ``evaluation.metrics`` counts it: a topic is given.
+    in_scope = [(bool(a.topic), bool(b.topic)) for a, b in zip(first, second)]
     both = [(a, b) for a, b in zip(first, second) if a.topic and b.topic]
     first_scope, second_scope = zip(*in_scope) if in_scope else ((), ())
-    # Kappa is undefined when both labellers give one answer only (nothing to tell from chance): say so with nan.
+    # Kappa is undefined when both labellers give one answer only (nothing to tell from chance): nan, without
+    # scikit-learn's warnings.
     single_answer = len(set(first_scope) | set(second_scope)) < 2
     return Agreement(
         questions=len(first),
@@ -60,7 +64,7 @@ def compare_by_locale(first: list[Question], second: list[Question]) -> dict[str
     """``compare`` per locale, and "all"."""
     table = {}
     for locale in sorted({q.locale for q in first}):
-        pairs = [(a, b) for a, b in zip(first, second) if a.locale == locale]
+        pairs = [(a, b) for a, b in zip(first, second, strict=True) if a.locale == locale]
         table[locale] = compare([a for a, _ in pairs], [b for _, b in pairs])
     table["all"] = compare(first, second)
     return table
@@ -68,15 +72,16 @@ def compare_by_locale(first: list[Question], second: list[Question]) -> dict[str
 
 def scores(outcomes: list[Outcome], second: list[Question]) -> dict[str, Metrics]:
     """The same answers scored against the first labels, the second, and only where the two agree."""
+    check_same_questions([o.question for o in outcomes], second)
     return {
         "first labels": metrics(outcomes),
-        "second labels": metrics([replace(o, question=b) for o, b in zip(outcomes, second)]),
+        "second labels": metrics([replace(o, question=b) for o, b in zip(outcomes, second, strict=True)]),
         "where both agree": metrics(where_both_agree(outcomes, second)),
     }
 
 
 def where_both_agree(outcomes: list[Outcome], second: list[Question]) -> list[Outcome]:
-    return [o for o, b in zip(outcomes, second) if alike(o.question, b)]
+    return [o for o, b in zip(outcomes, second, strict=True) if alike(o.question, b)]
 
 
 def agreed_by_locale(outcomes: list[Outcome], second: list[Question]) -> dict[str, Metrics]:

@@ -244,9 +244,9 @@ def search(
     console.print(table)
 
 
-def _metrics_table(title: str, rows: dict) -> Table:
+def _metrics_table(title: str, rows: dict, first_column: str = "locale") -> Table:
     table = Table(title=title)
-    columns = ("locale", "n", "top-1", "top-3", "MRR", "OOS n", "OOS abstain", "false abstain", "answered+right")
+    columns = (first_column, "n", "top-1", "top-3", "MRR", "OOS n", "OOS abstain", "false abstain", "answered+right")
     for column in (*columns, "asked back", "of those right"):
         table.add_column(column, justify="right")
     for code, m in rows.items():
@@ -388,7 +388,18 @@ def evaluate(
             highlight=False,
         )
     if json_out:
-        json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        json_out.write_text(json.dumps(_json_ready(result), indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def _json_ready(value: object) -> object:
+    """``value`` with every NaN (a share of nothing) as None, so that the file is JSON every parser reads."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(item) for item in value]
+    return value
 
 
 def _shares_table(title: str, columns: tuple[str, str, str], rows: dict[str, tuple[int, float]]) -> Table:
@@ -457,8 +468,6 @@ def agreement(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the tables as JSON.")] = None,
 ) -> None:
     """How far two labellings of one set agree, and the scores against each and where both agree."""
-    from dataclasses import asdict
-
     from knowledge import agreement as labels
     from knowledge import evaluation
 
@@ -468,6 +477,9 @@ def agreement(
     except ValueError as problem:
         err.print(f"[red]{escape(str(problem))}[/red]")
         raise typer.Exit(2) from None
+    if json_out and not json_out.parent.is_dir():
+        err.print(f"[red]{escape(str(json_out.parent))}: no such folder for --json.[/red]")
+        raise typer.Exit(2)
     agreements = labels.compare_by_locale(first_items, second_items)
     table = Table(title=f"{_shown(questions)} and {_shown(second)}: how far the two labellings agree")
     for column in ("locale", "messages", "scope", "scope kappa", "both in scope", "same topic", "alike"):
@@ -487,7 +499,7 @@ def agreement(
     service = _service()
     outcomes = evaluation.run(service.searcher, first_items, service.catalogue)
     scored = labels.scores(outcomes, second_items)
-    console.print(_metrics_table("Lotse's answers scored against each labelling", scored))
+    console.print(_metrics_table("Lotse's answers scored against each labelling", scored, "labels"))
     agreed = labels.agreed_by_locale(outcomes, second_items)
     console.print(_metrics_table("Only the messages both labellings read alike", agreed))
     if json_out:
@@ -496,7 +508,7 @@ def agreement(
             "scores": {k: asdict(v) for k, v in scored.items()},
             "where_both_agree": {k: asdict(v) for k, v in agreed.items()},
         }
-        json_out.write_text(json.dumps(result, indent=2))
+        json_out.write_text(json.dumps(_json_ready(result), indent=2, allow_nan=False))
 
 
 def _shown(path: Path) -> str:
