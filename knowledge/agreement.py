@@ -62,9 +62,10 @@ def compare(first: list[Question], second: list[Question]) -> Agreement:
 
 def compare_by_locale(first: list[Question], second: list[Question]) -> dict[str, Agreement]:
     """``compare`` per locale, and "all"."""
+    check_same_questions(first, second)
     table = {}
     for locale in sorted({q.locale for q in first}):
-        pairs = [(a, b) for a, b in zip(first, second, strict=True) if a.locale == locale]
+        pairs = [(a, b) for a, b in zip(first, second) if a.locale == locale]
         table[locale] = compare([a for a, _ in pairs], [b for _, b in pairs])
     table["all"] = compare(first, second)
     return table

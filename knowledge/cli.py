@@ -471,16 +471,15 @@ def agreement(
     from knowledge import agreement as labels
     from knowledge import evaluation
 
-    first_items, second_items = _read_questions(questions), _read_questions(second)
-    try:
-        labels.check_same_questions(first_items, second_items)
-    except ValueError as problem:
-        err.print(f"[red]{escape(str(problem))}[/red]")
-        raise typer.Exit(2) from None
     if json_out and not json_out.parent.is_dir():
         err.print(f"[red]{escape(str(json_out.parent))}: no such folder for --json.[/red]")
         raise typer.Exit(2)
-    agreements = labels.compare_by_locale(first_items, second_items)
+    first_items, second_items = _read_questions(questions), _read_questions(second)
+    try:  # before the index is loaded: two labellings of different messages are refused at once
+        agreements = labels.compare_by_locale(first_items, second_items)
+    except ValueError as problem:
+        err.print(f"[red]{escape(str(problem))}[/red]")
+        raise typer.Exit(2) from None
     table = Table(title=f"{_shown(questions)} and {_shown(second)}: how far the two labellings agree")
     for column in ("locale", "messages", "scope", "scope kappa", "both in scope", "same topic", "alike"):
         table.add_column(column, justify="right")
