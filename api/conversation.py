@@ -138,6 +138,9 @@ class Conversation:
         except RasaUnavailable as exc:
             log.warning("dialogue unavailable, answering from knowledge only", extra={"reason": str(exc)})
             return await self.knowledge_only(turn, locale)
+        if not messages:  # every action answers: Rasa took the turn, but its action server failed or restarts
+            log.warning("dialogue answered nothing, answering from knowledge only", extra={"channel": turn.channel})
+            return await self.knowledge_only(turn, locale)
         final_locale = next((m["locale"] for m in reversed(messages) if m.get("locale")), locale)
         return TurnResult(
             locale=final_locale if locales.is_supported(final_locale) else locale,

@@ -78,6 +78,16 @@ def test_after_repeated_timeouts_turns_skip_rasa_until_it_recovers(app_clients, 
     assert chat(client, "Hallo")["degraded"] is False and len(upstreams.rasa) == 4
 
 
+def test_a_turn_rasa_answers_with_nothing_is_answered_from_knowledge(app_clients, knowledge, upstreams: Upstreams):
+    """While the action server is down or restarting, Rasa takes the turn and returns no message: the person
+    still gets an answer, never an empty reply."""
+    upstreams.rasa_reply = lambda body: httpx.Response(200, json=[])
+    data = chat(app_clients(knowledge), "Wie melde ich meine Wohnung an?")
+    assert data["degraded"] is True and len(upstreams.rasa) == 1
+    assert data["messages"][0]["text"] == texts.say("de", texts.LIMITED_SERVICE)
+    assert any(m.get("sources") for m in data["messages"][1:])  # the answer from the knowledge base, with sources
+
+
 @pytest.mark.parametrize("locale", locales.SUPPORTED)
 def test_without_rasa_a_greeting_is_answered_with_the_first_screen(app_clients, knowledge, upstreams, locale):
     upstreams.rasa_down = True
