@@ -1,4 +1,5 @@
-"""Helpers for the benchmark scripts: a timed chat turn, percentiles and resident memory."""
+"""Helpers for the benchmark scripts: the served search, a question set, a timed chat turn, percentiles and
+resident memory."""
 
 from __future__ import annotations
 
@@ -9,7 +10,29 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from knowledge.question_sets import Question
+from knowledge.config import KnowledgeSettings
+from knowledge.question_sets import Question, load_questions
+from knowledge.search import Searcher
+from knowledge.service import KnowledgeService
+
+
+def served_searcher() -> Searcher:
+    """The search on the built index, as the API serves it; exits with the reason when there is no index."""
+    service = KnowledgeService(KnowledgeSettings())
+    if not service.reload_if_changed():
+        raise SystemExit(f"knowledge index not available: {service.error}")
+    return service.searcher
+
+
+def read_set(path: Path) -> list[Question]:
+    """A question set's questions; exits with the problem when the file is missing, invalid or empty."""
+    try:
+        questions = load_questions(path)
+    except (OSError, ValueError) as problem:
+        raise SystemExit(f"{path}: {problem}") from None
+    if not questions:
+        raise SystemExit(f"{path}: no questions")
+    return questions
 
 
 def timed_chat_turn(client: httpx.Client, session_id: str, question: Question) -> float:

@@ -17,10 +17,8 @@ import argparse
 import random
 from pathlib import Path
 
-from knowledge.config import KnowledgeSettings
+from bench.common import read_set, served_searcher
 from knowledge.follow_up import confident, may_follow_up
-from knowledge.question_sets import load_questions
-from knowledge.service import KnowledgeService
 
 PREVIOUS = "a question the same person asked a moment ago"  # any previous message allows the reading
 
@@ -30,18 +28,10 @@ def main() -> None:
     parser.add_argument("sets", nargs="+", type=Path)
     parser.add_argument("--sample", type=int, default=400, help="messages drawn from each set (seeded)")
     args = parser.parse_args()
-    service = KnowledgeService(KnowledgeSettings())
-    if not service.reload_if_changed():
-        raise SystemExit(f"knowledge index not available: {service.error}")
-    searcher = service.searcher
+    searcher = served_searcher()
     print("set | messages | second search | characters embedded per message (alone -> with the second search)")
     for path in args.sets:
-        try:
-            questions = load_questions(path)
-        except (OSError, ValueError) as problem:
-            raise SystemExit(f"{path}: {problem}") from None
-        if not questions:
-            raise SystemExit(f"{path}: no questions")
+        questions = read_set(path)
         questions = random.Random(1).sample(questions, min(args.sample, len(questions)))
         vectors = searcher.embedder.encode_queries([q.q for q in questions])
         again = [

@@ -17,9 +17,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from knowledge.config import KnowledgeSettings
-from knowledge.question_sets import load_questions
-from knowledge.service import KnowledgeService
+from bench.common import read_set, served_searcher
 
 MARKS: dict[str, Callable[[str], bool]] = {
     "a digit (date, amount, section)": lambda text: re.search(r"\d", text) is not None,
@@ -37,14 +35,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("set", type=Path)
     args = parser.parse_args()
-    service = KnowledgeService(KnowledgeSettings())
-    if not service.reload_if_changed():
-        raise SystemExit(f"knowledge index not available: {service.error}")
-    searcher = service.searcher
-    try:
-        questions = load_questions(args.set)
-    except (OSError, ValueError) as problem:
-        raise SystemExit(f"{args.set}: {problem}") from None
+    searcher = served_searcher()
+    questions = read_set(args.set)
     vectors = searcher.embedder.encode_queries([q.q for q in questions])
     answered: list[tuple[str, bool, float]] = []
     for q, vector in zip(questions, vectors):
