@@ -268,3 +268,46 @@ def test_a_check_starts_when_asked_for_or_given_its_facts(stack, locale, message
     data = say(stack, f"e2e-check-{locale}-{subject}", message, locale)
     assert [m["kind"] for m in data["messages"]][-1] == "flow", data["messages"]
     assert not any(m["kind"] == "answer" for m in data["messages"])
+
+
+# Every way a person can leave a guided check's question unanswered: each intent, typed or as a button (an older
+# answer's "start the check" button stays on screen). The yes/no step rejects whatever is no yes or no.
+CHECK_STEPS = {
+    "recognition": ["/start_recognition_check", "nurse", "Bayern"],
+    "kita": ["/start_kita_check", "24"],
+}
+INTERRUPTIONS = [
+    "/greet",
+    "/goodbye",
+    "/thanks",
+    "/stop",
+    "/ask_human",
+    "/change_language",
+    "/feedback_helpful",
+    "/feedback_unhelpful",
+    "/bot_challenge",
+    "/chitchat",
+    "how do I get a work permit",
+    "I am not sure",
+    '/ask_entry{"entry_id":"work.permit"}',
+    "/opening_hours",
+    "/home",
+    '/browse{"category":"work"}',
+    "/start_recognition_check",
+    "/start_kita_check",
+    "/inform",
+]
+
+
+@pytest.mark.parametrize(
+    "check, depth", [(check, depth) for check, steps in CHECK_STEPS.items() for depth in range(1, len(steps) + 1)]
+)
+def test_whatever_interrupts_a_check_gets_one_reply_and_the_conversation_goes_on(stack, check, depth):
+    for n, message in enumerate(INTERRUPTIONS):
+        session = f"e2e-interrupt-{check}-{depth}-{n}"
+        for step in CHECK_STEPS[check][:depth]:
+            say(stack, session, step, "en")
+        texts = [m["text"] for m in say(stack, session, message, "en")["messages"]]
+        repeated = len(texts) - len(set(texts))
+        assert texts and not repeated, f"{message!r}: {len(texts)} messages, {repeated} of them repeated"
+        assert say(stack, session, "how much is Kindergeld?", "en")["messages"], message  # not degraded, not empty
