@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import texts
@@ -40,6 +41,20 @@ def test_a_question_gets_the_entry_its_sources_and_the_feedback_prompt():
         "last_entry_id": "arrival.registration",
         "last_question": "Wie melde ich meine neue Wohnung an?",
     }
+
+
+def test_a_question_already_answered_in_this_turn_is_not_answered_again():
+    """Rasa's core fallback is this action: with no rule for a turn, it would be predicted again and again."""
+    asked = tracker("Wie melde ich meine neue Wohnung an?", asked_before="Was kostet ein Kita-Platz?")
+    answered = Tracker.from_dict(
+        asked.current_state() | {"events": [*asked.events, {"event": "action", "name": "action_answer_question"}]}
+    )
+    assert run_action(ActionAnswerQuestion(), answered) == (
+        [],
+        [{"event": "followup", "timestamp": None, "name": "action_listen"}],
+    )
+    messages, _ = run_action(ActionAnswerQuestion(), asked)  # the same turn before the first answer
+    assert messages[0]["entry_id"] == "arrival.registration"
 
 
 def test_an_unanswerable_question_is_honest_and_recorded(services):

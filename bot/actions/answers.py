@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import menus, replies
@@ -21,6 +21,16 @@ from knowledge.search import SearchResult
 
 def answered_entry(messages: list[BotMessage]) -> str | None:
     return next((m.get("entry_id") for m in messages if m.get("kind") == "answer"), None)
+
+
+def answered_this_turn(tracker: Tracker) -> bool:
+    """Whether this action already ran since the person's last message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == ActionAnswerQuestion.NAME:
+            return True
+    return False
 
 
 def previous_question(tracker: Tracker) -> str | None:
@@ -51,10 +61,17 @@ def _answer(
 
 
 class ActionAnswerQuestion(Action):
+    NAME = "action_answer_question"
+
     def name(self) -> str:
-        return "action_answer_question"
+        return self.NAME
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if answered_this_turn(tracker):
+            # Predicted a second time for one message: the dialogue found no rule, and this action is Rasa's core
+            # fallback. Answering again would repeat the reply up to Rasa's limit of predictions per turn, which
+            # then takes no turn of this person any more; listening ends the turn.
+            return [FollowupAction("action_listen")]
         c = context(tracker)
         text = tracker.latest_message.get("text") or ""
         question = text.strip()
