@@ -45,6 +45,9 @@ class Settings(ServerSettings):
     # Requests in progress at once; more get 503 at once instead of queueing behind a burst.
     limit_concurrency: int = Field(default=200, ge=10)
     cpu_threads: int = Field(default=4, ge=1, le=64)  # embedding, language detection, search: off the event loop
+    # Embed each chat message here and send the vector to Rasa, which handles all turns on one event loop
+    # (``api.conversation``); false: Rasa's featurizer embeds it (as before, for comparison).
+    api_embeds_message: bool = True
 
     telegram_bot_token: SecretStr | None = None
     telegram_secret_token: SecretStr | None = None

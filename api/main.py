@@ -77,6 +77,7 @@ def create_app(
                     shared=shared,
                     handover=handover,
                     cpu=cpu,
+                    embeds_message=settings.api_embeds_message,
                     turn_seconds=settings.rasa_timeout_seconds * (settings.rasa_retries + 1) + 5,
                 ),
                 cpu=cpu,

@@ -1,7 +1,8 @@
 """A bounded load test on loopback: concurrent users chatting and searching against the real product.
 
     .venv/bin/python -m bench.load [--users 8] [--seconds 30]
-    .venv/bin/python -m bench.load --before LOTSE_RASA_VALIDATE_ONCE=false,LOTSE_NLU_SHARES_VECTOR=false [--rounds 4]
+    .venv/bin/python -m bench.load --before \
+        LOTSE_RASA_VALIDATE_ONCE=false,LOTSE_NLU_SHARES_VECTOR=false,LOTSE_API_EMBEDS_MESSAGE=false [--rounds 4]
     .venv/bin/python -m bench.load ... --set eval/free14.yaml    (longer messages written without the catalogue)
 
 Each simulated user sends the questions of a set (``--set``, the development questions by default) one after

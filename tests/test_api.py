@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import httpx
+import numpy as np
 import pytest
 
 from bot import texts
 from bot.language import resolve_locale
+from knowledge.embedding import unpack_query_vector
 from knowledge.tenants import Tenant
 from tests.fakes import Upstreams, pseudonym
 
@@ -32,14 +34,32 @@ def chat(client, **body):
     return client.post("/api/v1/chat", json={"session_id": "s1", **body})
 
 
-def test_chat_passes_locale_and_tenant_as_metadata(client, upstreams: Upstreams):
+def test_chat_passes_locale_and_tenant_as_metadata(client, knowledge, upstreams: Upstreams):
     response = chat(client, message="Hallo", locale="de")
     assert response.status_code == 200
     data = response.json()
     assert data["locale"] == "de" and data["messages"][0]["text"] == "Hallo!" and data["handover"] is False
     (call,) = upstreams.rasa
     assert call["sender"] == pseudonym("web", "demo:s1") and call["message"] == "Hallo"
+    vector = call["metadata"].pop("query_vector")
     assert call["metadata"] == {"locale": "de", "locale_source": "explicit", "tenant": "demo", "channel": "web"}
+    assert vector["model"] == knowledge.embedder.model_id
+
+
+def test_the_message_goes_to_rasa_with_its_embedding_made_here(make_client, knowledge, upstreams: Upstreams):
+    """Rasa embeds on its one event loop; the API embeds in its pool of threads and sends the vector, which Rasa's
+    featurizer classifies with and passes on to the answer's search. A button payload is not embedded."""
+    question = "Wie melde ich meine neue Wohnung an?"
+    client = make_client()
+    chat(client, message=f"  {question} ", locale="de")
+    chat(client, message="/affirm", locale="de")
+    client_before = make_client(api_embeds_message=False)
+    chat(client_before, message=question, locale="de")
+    typed, payload, before = (call["metadata"] for call in upstreams.rasa)
+    expected = knowledge.embedder.encode_queries([question])[0]
+    sent = unpack_query_vector(typed["query_vector"], knowledge.embedder.model_id, knowledge.embedder.dim)
+    assert sent is not None and np.allclose(sent, expected, atol=1e-6)
+    assert "query_vector" not in payload and "query_vector" not in before
 
 
 def test_chat_detects_the_language_when_no_locale_is_given(client, upstreams: Upstreams):

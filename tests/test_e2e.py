@@ -9,7 +9,7 @@ import sqlite3
 import httpx
 import pytest
 
-from knowledge.embedding import QUERY_VECTOR
+from knowledge.embedding import QUERY_VECTOR, pack_query_vector
 from tests.stack import Stack, start_stack
 
 pytestmark = pytest.mark.e2e
@@ -311,3 +311,18 @@ def test_whatever_interrupts_a_check_gets_one_reply_and_the_conversation_goes_on
         repeated = len(texts) - len(set(texts))
         assert texts and not repeated, f"{message!r}: {len(texts)} messages, {repeated} of them repeated"
         assert say(stack, session, "how much is Kindergeld?", "en")["messages"], message  # not degraded, not empty
+
+
+def test_rasa_reads_the_message_with_the_vector_the_api_sent(stack, knowledge):
+    """Rasa's featurizer takes the message's embedding from the metadata instead of embedding the text again, and
+    passes it on to the answer's search: sent with a question's vector, a greeting is read as that question."""
+    vector = knowledge.embedder.encode_queries(["Wie melde ich meine neue Wohnung an?"])[0]
+    metadata = {"locale": "de", "locale_source": "explicit", "tenant": "demo", "channel": "web"}
+    replies = []
+    for extra in ({}, {QUERY_VECTOR: pack_query_vector(knowledge.embedder.model_id, vector)}):
+        body = {"sender": f"e2e-vector-{len(replies)}", "message": "Hallo", "metadata": metadata | extra}
+        response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+        replies.append([m["custom"] for m in response.json()])
+    greeted, read_as_the_question = replies
+    assert not any(m.get("entry_id") for m in greeted)
+    assert read_as_the_question[0]["entry_id"] == "arrival.registration"

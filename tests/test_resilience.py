@@ -130,7 +130,8 @@ async def test_a_turn_still_reaches_rasa_when_the_turn_before_holds_the_lock_too
     """The per-sender turn lock is best effort: when the turn before hangs past the longest a turn may take,
     the next one goes to Rasa anyway (answering late beats not answering), and the log says so."""
     shared, rasa = MemoryState(), RecordingRasa()
-    conversation = Conversation(rasa, knowledge=None, shared=shared, turn_seconds=0.2)  # type: ignore[arg-type]
+    # No knowledge base, so nothing to embed.
+    conversation = Conversation(rasa, None, shared=shared, turn_seconds=0.2, embeds_message=False)  # type: ignore[arg-type]
     turn = Turn(channel="web", sender_id="web:" + "0" * 32, text="Hallo", tenant=Tenant(id="demo", name={"de": "D"}))
     with caplog.at_level("WARNING", logger="api"):
         async with shared.lock(f"turn:{turn.sender_id}", hold=5, wait=1) as held:  # the hanging turn before

@@ -77,7 +77,8 @@ class ActionAnswerQuestion(Action):
         question = text.strip()
         vector = None
         if question == text and c.knowledge is not None:  # the vector is of exactly this text
-            vector = unpack_query_vector(tracker.latest_message.get(QUERY_VECTOR), c.knowledge.embedder)
+            embedder = c.knowledge.embedder
+            vector = unpack_query_vector(tracker.latest_message.get(QUERY_VECTOR), embedder.model_id, embedder.dim)
         # Searching is CPU work and composing a no-answer records the question in the database: both would
         # stall every other conversation of this action server if they ran on its event loop.
         result, messages = await asyncio.to_thread(_answer, c, question, vector, previous_question(tracker))

