@@ -144,18 +144,21 @@ def test_conversation_survives_a_rasa_restart(stack):
 
 def test_the_tracker_store_holds_a_pseudonym_the_cleaned_text_and_the_message_vector(stack):
     """What Rasa keeps of a turn: the sender under its pseudonym only, the message without bidi overrides or C1
-    controls, and the vector its featurizer made, which the action searched with instead of embedding again."""
+    controls, and the message's vector, which the action searched with instead of embedding again: once, in the
+    parse data, not also in the metadata the API sent it in (nor in the session's start, which keeps that)."""
     session = "e2e-tracker-7f3a"
     data = say(stack, session, "Wie melde ich \u202emeine\u202c Wohnung\x85 an?", "de")
     assert answer_of(data)["entry_id"] == "arrival.registration"
     with sqlite3.connect(stack.workdir / "tracker.sqlite3") as db:
         senders = {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")}
-        user_events = [json.loads(row[0]) for row in db.execute("SELECT data FROM events WHERE type_name = 'user'")]
-    (user_event,) = [event for event in user_events if "meine Wohnung" in event.get("text", "")]
+        events = db.execute("SELECT sender_id, type_name, data FROM events").fetchall()
+    (user_event,) = [json.loads(d) for _, kind, d in events if kind == "user" and "meine Wohnung" in d]
     assert not any(session in sender for sender in senders)
     assert all(re.fullmatch(r"web:[0-9a-f]{32}", sender) for sender in senders), senders
     assert user_event["text"] == "Wie melde ich meine Wohnung an?"
-    assert QUERY_VECTOR in user_event["parse_data"]
+    assert QUERY_VECTOR in user_event["parse_data"] and QUERY_VECTOR not in user_event["metadata"]
+    sender = next(s for s, kind, d in events if kind == "user" and "meine Wohnung" in d)
+    assert sum(d.count(f'"{QUERY_VECTOR}"') for s, _, d in events if s == sender) == 1
 
 
 def test_without_rasa_the_knowledge_search_still_answers(tmp_path):

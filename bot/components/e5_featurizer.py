@@ -59,9 +59,10 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         return cls(config, execution_context.node_name)
 
     def _given_vector(self, message: Message) -> Optional[np.ndarray]:
-        """The vector the API sent with the message, if this model made it."""
-        metadata = message.get(METADATA) or {}
-        packed = metadata.get(QUERY_VECTOR) if isinstance(metadata, dict) else None
+        """The vector the API sent with the message, if this model made it. It is taken out of the metadata, which
+        Rasa stores with the user's message: the tracker keeps the vector once, in the parse data."""
+        metadata = message.get(METADATA)
+        packed = metadata.pop(QUERY_VECTOR, None) if isinstance(metadata, dict) else None
         return unpack_query_vector(packed, self._model_id, self._dim)
 
     def _featurize(self, messages: List[Message], share: bool = False) -> None:
