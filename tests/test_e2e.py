@@ -283,6 +283,8 @@ INTERRUPTIONS = [
     "/greet",
     "/goodbye",
     "/thanks",
+    "/affirm",
+    "/deny",
     "/stop",
     "/ask_human",
     "/change_language",
