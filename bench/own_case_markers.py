@@ -3,11 +3,12 @@
     .venv/bin/python -m bench.own_case_markers eval/free19.yaml
 
 Most out-of-scope messages that the cross sets' writers send and Lotse answers are `near`: a person's own case with
-a date, a letter or an amount, answered by the general entry of the topic beside it. Before such a mark became a
-signal of the answer-or-decline model (``knowledge.search.FEATURES``), this measures on a set whose errors have been
-read whether it says anything the model does not know already: among the answered messages, the share out of scope
-with and without the mark, overall and within bands of the model's own confidence. No server, no timing: the real
-index and model only. On a set the index learned from, the confidence is in-sample and the bands mean little.
+a date, a letter or an amount, answered by the general entry of the topic beside it. This measures on a set whose
+errors have been read whether such a mark says anything the answer-or-decline model does not know already: among the
+answered messages, the share out of scope with and without the mark, overall and within bands of the model's own
+confidence. No server, no timing: the real index and model only. On a set the index learned from, the confidence is
+in-sample and the bands mean little. (Added to the model as signals, the marks gained nothing at the same false
+abstention: docs/benchmarks.md, round 30.)
 """
 
 from __future__ import annotations
