@@ -48,7 +48,8 @@ NEWEST_CAUTION_FLOOR = 0.70
 # Close topics after a decline (``close_threshold``): questions far from everything get none offered, and a covered
 # question declined anyway often finds its topic among them. blind27: offered after 2 of 224 declined far
 # questions and 3 of 225 chatter; the right topic offered after 0.57 of cross18's 30 false declines (cross17: 0.67
-# of 57, cross16: 0.52 of 42, cross15: 0.63 of 41; about 50 declines give a spread of about 0.07 either way).
+# of 57, cross16: 0.52 of 42, cross15: 0.63 of 41; 50 declines give a spread of about 0.07 either way, 30 about
+# 0.09).
 NEWEST_CLOSE_CEILINGS = {"far": 0.05, "chatter": 0.05}
 NEWEST_CROSS_CLOSE_FLOOR = 0.50
 
