@@ -8,7 +8,8 @@ The score of an entry is ``(1 - w) * dense + w * lexical`` where
 Whether the best entry really answers the question is a separate, calibrated decision: an additive
 logistic model over a few generic signals (``FEATURES``: best dense and lexical scores, their margins over the
 runner-up, whether dense and lexical search agree, the fused score, how much of the question the entry covers,
-how sure the classifier is, and how likely it finds "none of the topics") gives the probability that the
+how sure the classifier is, how likely it finds "none of the topics", and whether the labelled questions
+nearest to it lay outside the catalogue) gives the probability that the
 question is in scope; below ``answer_threshold`` Lotse abstains. Each signal adds its own effect, a curve
 stored as points and read by linear interpolation, so a signal may matter in one range and not in another
 (the best cosine, for one, counts against answering up to about 0.87 and for it above). Independently, a
@@ -32,6 +33,7 @@ from knowledge.embedding import Embedder
 from knowledge.index import KnowledgeIndex
 from knowledge.lexical import LexicalIndex
 from knowledge.models import Entry
+from knowledge.neighbours import NO_NEIGHBOURS, NeighbourVote
 from knowledge.tenants import Tenant
 
 FALLBACK_LOCALES = ("de", "en")
@@ -54,7 +56,7 @@ class SearchParams:
     # out-of-scope questions that are still answered).
     caution_threshold: float = 0.0
     # One curve per FEATURES: (signal values, effect on the log-odds at each of them), interpolated linearly.
-    abstention_curves: tuple[Curve, ...] = (FLAT,) * 5 + (((0.0, 1.0), (0.0, 12.0)),) + (FLAT,) * 4
+    abstention_curves: tuple[Curve, ...] = (FLAT,) * 5 + (((0.0, 1.0), (0.0, 12.0)),) + (FLAT,) * 7
     abstention_bias: float = -6.0
     relevance_floor: float = 0.0  # cosine below which no entry can fit, whatever the other signals say
     # When Lotse declines, the best entries are still offered as close topics (not as an answer) if the best
@@ -103,9 +105,10 @@ def _curve(stored: dict | None) -> Curve:
     return at, effect
 
 
-# Signals for the answer/abstain decision; none depends on a topic or a language. None rewards distance from a
-# known uncovered subject either: ``outside_probability`` is what the classifier gives all the "none of the
-# topics" classes together (``knowledge.boundaries``), which cover far, local, everyday, near and chatter.
+# Signals for the answer/abstain decision; none depends on a topic or a language. ``outside_probability`` is what
+# the classifier gives all the "none of the topics" classes together (``knowledge.boundaries``), which cover far,
+# local, everyday, near and chatter; the ``neighbour_*`` signals are the vote of the nearest labelled questions of
+# every kind, in scope and out (``knowledge.neighbours``). A search.yaml without a signal's curve ignores it.
 FEATURES = (
     "dense_top",
     "dense_margin",
@@ -117,6 +120,9 @@ FEATURES = (
     "coverage",
     "classifier_top",
     "outside_probability",
+    "neighbour_outside_10",
+    "neighbour_outside_30",
+    "neighbour_gap",
 )
 
 
@@ -178,6 +184,9 @@ class Searcher:
             if question.subject is None:
                 asked.setdefault((question.label, question.locale), []).append(question.text)
         self.lexical = LexicalIndex(list(index.entries.values()), asked)
+        self.neighbours = NeighbourVote(
+            index.training_vectors, np.array([q.subject is not None for q in index.training], dtype=bool)
+        )
         self._versions: dict[str, dict[str, Entry]] = {}
         for entry in index.entries.values():
             self._versions.setdefault(entry.id, {})[entry.locale] = entry
@@ -270,6 +279,7 @@ class Searcher:
             self.lexical_scores(query, locale),
             classifier,
             outside,
+            self.neighbours.signals(query_vector),
         )
 
     def decide(self, evidence: Evidence, tenant: Tenant | None, k: int, params: SearchParams) -> SearchResult:
@@ -296,7 +306,7 @@ class Searcher:
         coverage = self.lexical.coverage(evidence.query, top[0].entry.key) if top else 0.0
         classifier_top = max(classifier.values(), default=0.0)
         outside_probability = sum(evidence.outside.values())
-        features = signals(dense, lexical, top, coverage, classifier_top, outside_probability)
+        features = signals(dense, lexical, top, coverage, classifier_top, outside_probability, evidence.neighbours)
         confidence = in_scope_probability(features, p) if top else 0.0
         relevant = max(dense.values(), default=0.0) >= p.relevance_floor
         answerable = bool(top) and relevant and confidence >= p.answer_threshold
@@ -329,6 +339,7 @@ class Evidence:
     lexical: dict[str, float]  # BM25 per entry id, in the question's locale
     classifier: dict[str, float]  # topic probability per entry id
     outside: dict[str, float]  # probability per boundary subject and out-of-scope class
+    neighbours: tuple[float, float, float] = NO_NEIGHBOURS  # the nearest labelled questions' vote
 
 
 def _uncovered_subject(outside: dict[str, float], classifier_top: float) -> str:
@@ -367,6 +378,7 @@ def signals(
     coverage: float,
     classifier_top: float = 0.0,
     outside_probability: float = 0.0,
+    neighbours: tuple[float, float, float] = NO_NEIGHBOURS,
 ) -> tuple[float, ...]:
     """The feature vector of ``FEATURES`` for one query."""
     dense_id, dense_top, dense_second = _top_two(dense)
@@ -384,6 +396,7 @@ def signals(
         coverage,
         classifier_top,
         outside_probability,
+        *neighbours,
     )
 
 
