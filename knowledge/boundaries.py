@@ -2,7 +2,8 @@
 
 Two kinds of file, both ``<locale>.yaml`` with ``topics: {label: [questions]}``:
 - ``knowledge/questions/``: more ways people ask a catalogue topic (the entries hold only 3-8 each). They
-  train the topic classifier; they are never shown and never searched by similarity.
+  train the topic classifier; they are never shown, and similarity search finds them only for the vote of
+  ``knowledge.neighbours`` (in or out of the catalogue), never as an answer.
 - ``knowledge/boundaries/``: questions Lotse declines, by subject. Named subjects next to the catalogue
   (``pets``, ``car``) tell maintainers what people ask that no entry answers; the broad classes ``general-far``,
   ``general-local``, ``general-everyday``, ``general-near`` and ``general-chatter`` teach the classifier what

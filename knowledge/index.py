@@ -11,7 +11,7 @@ Layout of ``LOTSE_INDEX_DIR``::
     builds/<name>/classifier.npz    topic classifier trained on the question vectors (``knowledge.classifier``)
     builds/<name>/training.json     labelled questions: topic questions, boundaries (``knowledge.boundaries``) and
                                     the learned question sets (``knowledge.question_sets``)
-    builds/<name>/training_vectors.npy  their vectors (classifier training and tuning only, never searched)
+    builds/<name>/training_vectors.npy  their vectors (classifier training, tuning and ``knowledge.neighbours``)
 
 A rebuild embeds only the files whose content hash changed; everything else is copied from the current
 build. Readers never see a half-written build.
@@ -222,7 +222,7 @@ def _read_training(build: Path) -> tuple[list[LabelledQuestion], np.ndarray]:
     known = {f.name for f in fields(LabelledQuestion)}  # a build written by another version may lack or add fields
     stored = json.loads((build / "training.json").read_text(encoding="utf-8"))
     questions = [LabelledQuestion(**{k: v for k, v in q.items() if k in known}) for q in stored]
-    # Mapped, not read: only tuning and the next build use these vectors, so a serving process need not hold them.
+    # Mapped, not read: a serving process holds them once, at half precision, in its neighbour vote's index.
     return questions, np.load(build / "training_vectors.npy", mmap_mode="r")
 
 

@@ -44,3 +44,13 @@ def test_no_labelled_questions_gives_no_vote():
     assert NeighbourVote(np.zeros((0, 16), np.float32), np.zeros(0, dtype=bool)).signals(np.ones(16)) == NO_NEIGHBOURS
     with pytest.raises(ValueError):
         NeighbourVote(np.zeros((3, 16), np.float32), np.zeros(2, dtype=bool))
+
+
+def test_mapped_vectors_stay_readable_after_the_vote_copied_them(tmp_path):
+    rng = np.random.default_rng(1)
+    vectors = _unit(rng.normal(size=(50, 16)))
+    np.save(tmp_path / "vectors.npy", vectors)
+    mapped = np.load(tmp_path / "vectors.npy", mmap_mode="r")
+    neighbours = NeighbourVote(mapped, np.arange(50) % 2 == 0)
+    assert np.array_equal(np.asarray(mapped), vectors)  # tuning reads them again after the searcher was built
+    assert neighbours.signals(vectors[0])[2] > 0  # its own copy is the nearest, and it is outside
