@@ -49,7 +49,7 @@ def main() -> None:
     print(f"warm search (total):         {percentiles(total_ms)}")
     print(f"process resident memory:     {rss_mb():.0f} MB")
     votes = searcher.neighbours.index
-    print(f"… of which the vote's index:  {votes.ntotal * votes.code_size / 2**20:.0f} MB ({votes.ntotal} questions)")
+    print(f"… of which the vote's index:  {votes.ntotal * votes.code_size / 2**20:.0f} MiB ({votes.ntotal} questions)")
 
 
 if __name__ == "__main__":

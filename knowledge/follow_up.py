@@ -5,8 +5,10 @@ too?" says nothing of what "it" is. When a short message is not answered with co
 person asked a question a moment ago, Lotse searches the two messages together. It takes that reading only when it
 is confident and its topic is among the few topics the message alone came nearest to. So a new question on
 another subject, a "thanks" or a question about the weather is never read as a repeat of the one before: alone,
-it comes near other topics or none. Chosen on the conversation set conv1; docs/benchmarks.md, "Follow-up
-messages", has the numbers.
+it comes near other topics or none. The vote of the nearest labelled questions (``knowledge.neighbours``) is
+taken halfway between the message and the two read together: the question before alone would vote for
+answering, the short message alone against it. Chosen on the conversation set conv1; docs/benchmarks.md,
+"Follow-up messages" and round 33, has the numbers.
 """
 
 from __future__ import annotations
@@ -58,8 +60,14 @@ def search_in_conversation(
 ) -> SearchResult:
     """The search for ``question``, read after ``previous`` (the same person's question a moment ago) when it is a
     short message that finds no confident answer on its own. ``alone``: its search on its own, if already done."""
+    if query_vector is None:
+        query_vector = searcher.embedder.encode_queries([question])[0]
     alone = alone or searcher.search(question, locale, tenant, k=k, query_vector=query_vector)
     if confident(alone) or not may_follow_up(question, previous):
         return alone
-    together = searcher.search(f"{previous}\n{question}", locale, tenant, k=k)
+    text = f"{previous}\n{question}"
+    together_vector = searcher.embedder.encode_queries([text])[0]
+    halfway = query_vector + together_vector
+    halfway = halfway / max(float(np.linalg.norm(halfway)), 1e-12)
+    together = searcher.search(text, locale, tenant, k=k, query_vector=together_vector, vote_vector=halfway)
     return read_after(alone, together, topic_of)

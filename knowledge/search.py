@@ -9,7 +9,7 @@ Whether the best entry really answers the question is a separate, calibrated dec
 logistic model over a few generic signals (``FEATURES``: best dense and lexical scores, their margins over the
 runner-up, whether dense and lexical search agree, the fused score, how much of the question the entry covers,
 how sure the classifier is, how likely it finds "none of the topics", and whether the labelled questions
-nearest to it lay outside the catalogue) gives the probability that the
+nearest to it lie outside the catalogue) gives the probability that the
 question is in scope; below ``answer_threshold`` Lotse abstains. Each signal adds its own effect, a curve
 stored as points and read by linear interpolation, so a signal may matter in one range and not in another
 (the best cosine, for one, counts against answering up to about 0.87 and for it above). Independently, a
@@ -127,8 +127,11 @@ FEATURES = (
 
 
 def in_scope_probability(features: tuple[float, ...], params: SearchParams) -> float:
+    """A signal that could not be measured (NaN: no labelled questions to vote) adds no effect."""
     z = params.abstention_bias + sum(
-        float(np.interp(x, at, effect)) for x, (at, effect) in zip(features, params.abstention_curves)
+        float(np.interp(x, at, effect))
+        for x, (at, effect) in zip(features, params.abstention_curves)
+        if not math.isnan(x)
     )
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
@@ -263,13 +266,21 @@ class Searcher:
         k: int = 5,
         query_vector: np.ndarray | None = None,
         params: SearchParams | None = None,  # evaluation and tuning try other parameters without sharing them
+        vote_vector: np.ndarray | None = None,  # whose nearest labelled questions vote; by default the query's
     ) -> SearchResult:
         p = params or self.params
         if query_vector is None:
             query_vector = self.embedder.encode_queries([query])[0]
-        return self.decide(self.gather(query, locale, query_vector, p), tenant, k, p)
+        return self.decide(self.gather(query, locale, query_vector, p, vote_vector), tenant, k, p)
 
-    def gather(self, query: str, locale: str, query_vector: np.ndarray, params: SearchParams) -> Evidence:
+    def gather(
+        self,
+        query: str,
+        locale: str,
+        query_vector: np.ndarray,
+        params: SearchParams,
+        vote_vector: np.ndarray | None = None,
+    ) -> Evidence:
         """Everything the search knows about the question before it weighs anything."""
         classifier, outside = self.classify(query_vector, query)
         return Evidence(
@@ -279,7 +290,7 @@ class Searcher:
             self.lexical_scores(query, locale),
             classifier,
             outside,
-            self.neighbours.signals(query_vector),
+            self.neighbours.signals(query_vector if vote_vector is None else vote_vector),
         )
 
     def decide(self, evidence: Evidence, tenant: Tenant | None, k: int, params: SearchParams) -> SearchResult:

@@ -1,9 +1,14 @@
 """The vote of the nearest labelled questions (knowledge.neighbours), on a real FAISS index."""
 
+import math
+import mmap
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from knowledge.neighbours import NO_NEIGHBOURS, NeighbourVote, vote
+from knowledge.neighbours import NeighbourVote, vote
+from knowledge.search import FEATURES, FLAT, SearchParams, in_scope_probability
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -23,7 +28,7 @@ def test_a_side_without_neighbours_counts_at_the_farthest_one():
     similarities = np.linspace(0.9, 0.6, 30)
     assert vote(similarities, np.zeros(30, dtype=bool)) == pytest.approx((0.0, 0.0, 0.6 - 0.9))
     assert vote(similarities, np.ones(30, dtype=bool)) == pytest.approx((1.0, 1.0, 0.9 - 0.6))
-    assert vote(np.array([]), np.array([], dtype=bool)) == NO_NEIGHBOURS
+    assert all(math.isnan(v) for v in vote(np.array([]), np.array([], dtype=bool)))
 
 
 def test_the_index_finds_the_pocket_a_message_falls_in():
@@ -40,8 +45,14 @@ def test_the_index_finds_the_pocket_a_message_falls_in():
     assert 0.0 < between[1] < 1.0  # halfway, the wider neighbourhood takes in both pockets
 
 
-def test_no_labelled_questions_gives_no_vote():
-    assert NeighbourVote(np.zeros((0, 16), np.float32), np.zeros(0, dtype=bool)).signals(np.ones(16)) == NO_NEIGHBOURS
+def test_no_labelled_questions_gives_no_vote_and_no_effect():
+    signals = NeighbourVote(np.zeros((0, 16), np.float32), np.zeros(0, dtype=bool)).signals(np.ones(16))
+    assert all(math.isnan(v) for v in signals)
+    strong = ((0.0, 1.0), (-5.0, 5.0))  # a vote curve that would move the decision a lot
+    params = replace(SearchParams(), abstention_curves=(FLAT,) * 10 + (strong,) * 3, abstention_bias=0.0)
+    assert len(params.abstention_curves) == len(FEATURES)
+    assert in_scope_probability((0.5,) * 10 + signals, params) == 0.5
+    assert in_scope_probability((0.5,) * 10 + (1.0, 1.0, 1.0), params) > 0.99
     with pytest.raises(ValueError):
         NeighbourVote(np.zeros((3, 16), np.float32), np.zeros(2, dtype=bool))
 
@@ -51,6 +62,7 @@ def test_mapped_vectors_stay_readable_after_the_vote_copied_them(tmp_path):
     vectors = _unit(rng.normal(size=(50, 16)))
     np.save(tmp_path / "vectors.npy", vectors)
     mapped = np.load(tmp_path / "vectors.npy", mmap_mode="r")
+    assert isinstance(mapped._mmap, mmap.mmap)  # the mapping the vote lets go of; numpy could rename it
     neighbours = NeighbourVote(mapped, np.arange(50) % 2 == 0)
     assert np.array_equal(np.asarray(mapped), vectors)  # tuning reads them again after the searcher was built
     assert neighbours.signals(vectors[0])[2] > 0  # its own copy is the nearest, and it is outside
