@@ -60,11 +60,11 @@ def search_in_conversation(
 ) -> SearchResult:
     """The search for ``question``, read after ``previous`` (the same person's question a moment ago) when it is a
     short message that finds no confident answer on its own. ``alone``: its search on its own, if already done."""
-    if query_vector is None:
-        query_vector = searcher.embedder.encode_queries([question])[0]
     alone = alone or searcher.search(question, locale, tenant, k=k, query_vector=query_vector)
     if confident(alone) or not may_follow_up(question, previous):
         return alone
+    if query_vector is None:  # only a follow-up needs the message's own vector again, for the vote
+        query_vector = searcher.embedder.encode_queries([question])[0]
     text = f"{previous}\n{question}"
     together_vector = searcher.embedder.encode_queries([text])[0]
     halfway = query_vector + together_vector
