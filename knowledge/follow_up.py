@@ -18,6 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from knowledge.embedding import normalise
 from knowledge.search import Searcher, SearchResult, one_per_topic
 from knowledge.tenants import Tenant
 from knowledge.text import words
@@ -67,7 +68,6 @@ def search_in_conversation(
         query_vector = searcher.embedder.encode_queries([question])[0]
     text = f"{previous}\n{question}"
     together_vector = searcher.embedder.encode_queries([text])[0]
-    halfway = query_vector + together_vector
-    halfway = halfway / max(float(np.linalg.norm(halfway)), 1e-12)
+    halfway = normalise((query_vector + together_vector)[np.newaxis])[0]
     together = searcher.search(text, locale, tenant, k=k, query_vector=together_vector, vote_vector=halfway)
     return read_after(alone, together, topic_of)
