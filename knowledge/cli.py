@@ -510,6 +510,25 @@ def agreement(
         json_out.write_text(json.dumps(_json_ready(result), indent=2, allow_nan=False))
 
 
+@app.command()
+def decopy(
+    apply: Annotated[bool, typer.Option(help="Remove the copies (without it, only list them).")] = False,
+) -> None:
+    """Near copies of the held-out sets on the learning side: remove them after a new held-out set is frozen."""
+    from knowledge.near_copies import SIMILARITY, remove_near_copies  # rapidfuzz: a maintainer dependency
+
+    result = remove_near_copies(REPO_ROOT, apply)
+    for path, count in sorted(result.removed.items()):
+        console.print(f"{path}: {count}")
+    for path, question in result.to_reword:
+        console.print(f"[yellow]reword in {path}:[/yellow] {escape(question)}")
+    total = sum(result.removed.values())
+    done = "removed" if apply else "to remove (dry run; --apply removes them)"
+    console.print(f"{total} near copies (character similarity ≥ {SIMILARITY} after folding) {done}")
+    if result.to_reword:
+        console.print(f"{len(result.to_reword)} entry example questions to reword by hand: they are content")
+
+
 def _shown(path: Path) -> str:
     """A path as the repository's files name it: relative to the repository when inside it."""
     resolved = path.resolve()

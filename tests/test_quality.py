@@ -8,14 +8,13 @@ frozen: a change that makes the search worse on unseen questions fails here. The
 """
 
 import hashlib
-import re
 from pathlib import Path
 
 import pytest
 import yaml
-from rapidfuzz import fuzz, process
 
 from knowledge import evaluation
+from knowledge.near_copies import near_copies, remove_near_copies
 from knowledge.question_sets import (
     blind_sets,
     conversation_sets,
@@ -24,14 +23,12 @@ from knowledge.question_sets import (
     load_conversations,
     load_questions,
 )
-from knowledge.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 BLIND = blind_sets(ROOT / "eval")
 CROSS = cross_sets(ROOT / "eval")
 LABELLED = labelled_sets(ROOT / "eval")  # development and free sets
 CONVERSATIONS = conversation_sets(ROOT / "eval")[-1:]  # the newest is held out; older ones are development sets
-SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
 
 # Floors for the newest blind set: top-1 per locale, out-of-scope abstention overall, false abstention per locale.
 # blind30 on the served state (round 35: re-tuned on dev34; dev34 and free23 learned): top-1 0.972-1.000 per locale,
@@ -53,10 +50,6 @@ NEWEST_CAUTION_FLOOR = 0.70
 # spread of about 0.07 either way, so the floor stays that far under the lowest of them).
 NEWEST_CLOSE_CEILINGS = {"far": 0.05, "chatter": 0.05}
 NEWEST_CROSS_CLOSE_FLOOR = 0.43
-
-
-def _folded(text: str) -> str:
-    return re.sub(r"[\W_]+", " ", fold(text)).strip()
 
 
 def _labelled_files(folder: str) -> dict[str, list[str]]:
@@ -82,18 +75,6 @@ def _training_by_locale() -> dict[str, list[str]]:
     return texts
 
 
-def _near_copies(questions: list[str], others: list[str]) -> list[tuple[str, str]]:
-    """Pairs (question, other) whose folded texts are at least SIMILARITY alike."""
-    # A question that folds to nothing (an emoji, punctuation) has no words that could be copied.
-    questions = [q for q in questions if _folded(q)]
-    others = [o for o in others if _folded(o)]
-    if not questions or not others:
-        return []
-    left, right = [_folded(q) for q in questions], [_folded(o) for o in others]
-    scores = process.cdist(left, right, scorer=fuzz.ratio, score_cutoff=SIMILARITY, workers=1)
-    return [(questions[i], others[int(scores[i].argmax())]) for i in range(len(left)) if scores[i].max() > 0]
-
-
 def test_every_blind_set_is_frozen_by_its_hash():
     frozen = dict(line.split()[::-1] for line in (ROOT / "eval" / "FROZEN").read_text().splitlines() if line.strip())
     assert BLIND, "no blind set"
@@ -107,7 +88,7 @@ def test_held_out_set_has_no_near_copy_in_training_or_development_data(path):
     by_locale: dict[str, list[str]] = {}
     for q in load_questions(path):
         by_locale.setdefault(q.locale, []).append(q.q)
-    copies = [pair for locale, qs in by_locale.items() for pair in _near_copies(qs, training.get(locale, []))]
+    copies = [pair for locale, qs in by_locale.items() for pair in near_copies(qs, training.get(locale, []))]
     assert not copies, f"{len(copies)} near copies, e.g. {copies[:3]}"
 
 
@@ -121,16 +102,51 @@ def test_held_out_conversations_have_no_near_copy_in_training_or_development_dat
     by_locale: dict[str, list[str]] = {}
     for c in load_conversations(path):
         by_locale.setdefault(c.first.locale, []).extend((c.first.q, c.second.q))
-    copies = [pair for locale, qs in by_locale.items() for pair in _near_copies(qs, training.get(locale, []))]
+    copies = [pair for locale, qs in by_locale.items() for pair in near_copies(qs, training.get(locale, []))]
     assert not copies, f"{len(copies)} near copies, e.g. {copies[:3]}"
 
 
 def test_near_copy_check_catches_case_accents_and_typos():
-    assert _near_copies(["Wie beantrage ich Kindergeld?"], ["wie beantrage ich kindergeld"])
-    assert _near_copies(["çocuk parası nasıl alınır"], ["cocuk parasi nasil alinir?"])
-    assert _near_copies(["where do i register my flat"], ["where do i regster my flat"])
-    assert not _near_copies(["where do i register my flat"], ["how much is the kita fee"])
-    assert not _near_copies(["👍"], ["❤️"])
+    assert near_copies(["Wie beantrage ich Kindergeld?"], ["wie beantrage ich kindergeld"])
+    assert near_copies(["çocuk parası nasıl alınır"], ["cocuk parasi nasil alinir?"])
+    assert near_copies(["where do i register my flat"], ["where do i regster my flat"])
+    assert not near_copies(["where do i register my flat"], ["how much is the kita fee"])
+    assert not near_copies(["👍"], ["❤️"])
+
+
+def test_decopy_removes_the_learning_sides_copies_of_held_out_questions_and_nothing_else(tmp_path):
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "knowledge" / "boundaries").mkdir(parents=True)
+    (tmp_path / "knowledge" / "questions").mkdir()
+    (tmp_path / "knowledge" / "entries" / "kita").mkdir(parents=True)
+    (tmp_path / "eval" / "blind3.yaml").write_text(
+        'questions:\n  - {locale: de, q: "Wie beantrage ich Kindergeld?", topic: family.child-benefit}\n'
+    )
+    dev = (
+        "# header stays\nquestions:\n"
+        '  - {locale: de, q: "wie beantrage ich kindergeld", topic: family.child-benefit}\n'
+        '  - {locale: en, q: "Wie beantrage ich Kindergeld?", topic: family.child-benefit}\n'
+        '  - {locale: de, q: "Was kostet die Kita?", topic: kita.costs}\n'
+    )
+    (tmp_path / "eval" / "dev2.yaml").write_text(dev)
+    boundaries = "locale: de\ntopics:\n  car:\n  - wie beantrage ich kindergld\n  - auto anmelden\n"
+    (tmp_path / "knowledge" / "boundaries" / "de.yaml").write_text(boundaries)
+    (tmp_path / "knowledge" / "entries" / "kita" / "x.de.md").write_text(
+        "---\nlocale: de\nquestions:\n- Wie beantrage ich Kindergeld\n- Was kostet die Kita?\n---\nText\n"
+    )
+
+    dry = remove_near_copies(tmp_path, apply=False)
+    assert dry.removed == {"eval/dev2.yaml": 1, "knowledge/boundaries/de.yaml": 1}
+    assert (tmp_path / "eval" / "dev2.yaml").read_text() == dev  # a dry run writes nothing
+    assert dry.to_reword == [("knowledge/entries/kita/x.de.md", "Wie beantrage ich Kindergeld")]
+
+    remove_near_copies(tmp_path, apply=True)
+    assert (tmp_path / "eval" / "dev2.yaml").read_text() == dev.replace(dev.splitlines(keepends=True)[2], "")
+    assert (tmp_path / "knowledge" / "boundaries" / "de.yaml").read_text() == boundaries.replace(
+        "  - wie beantrage ich kindergld\n", ""
+    )
+    assert (tmp_path / "eval" / "blind3.yaml").read_text().count("Kindergeld") == 1  # the held-out set stays
+    assert not remove_near_copies(tmp_path, apply=False).removed
 
 
 def test_newest_blind_set_holds_its_floors(knowledge):
