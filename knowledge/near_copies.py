@@ -20,14 +20,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
-from knowledge.question_sets import (
-    blind_sets,
-    conversation_sets,
-    cross_sets,
-    labelled_sets,
-    load_conversations,
-    load_questions,
-)
+from knowledge import question_sets as sets
 from knowledge.text import fold
 
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
@@ -56,11 +49,11 @@ def near_copies(questions: list[str], others: list[str]) -> list[tuple[str, str]
 def held_out_questions(eval_dir: Path) -> dict[str, list[str]]:
     """Per locale, every question of the held-out sets."""
     by_locale: dict[str, list[str]] = {}
-    for path in blind_sets(eval_dir) + cross_sets(eval_dir):
-        for q in load_questions(path):
+    for path in sets.blind_sets(eval_dir) + sets.cross_sets(eval_dir):
+        for q in sets.load_questions(path):
             by_locale.setdefault(q.locale, []).append(q.q)
-    for path in conversation_sets(eval_dir)[-1:]:  # the newest is held out; older ones are development sets
-        for c in load_conversations(path):
+    for path in sets.conversation_sets(eval_dir)[-1:]:  # the newest is held out; older ones are development sets
+        for c in sets.load_conversations(path):
             by_locale.setdefault(c.first.locale, []).extend((c.first.q, c.second.q))
     return by_locale
 
@@ -120,7 +113,7 @@ def remove_near_copies(root: Path, apply: bool) -> Decopied:
     that comments and the order of every file stay as they were."""
     held = HeldOut(held_out_questions(root / "eval"))
     result = Decopied()
-    files = [(path, _set_line_copies(held)) for path in labelled_sets(root / "eval")]
+    files = [(path, _set_line_copies(held)) for path in sets.labelled_sets(root / "eval")]
     for folder in ("boundaries", "questions"):
         for path in sorted((root / "knowledge" / folder).glob("*.yaml")):
             locale = yaml.safe_load(path.read_text(encoding="utf-8"))["locale"]
