@@ -91,7 +91,7 @@ def compose(result: SearchResult | None, c: Context) -> list[BotMessage]:
     if result is None:
         return [no_answer(c)]
     if result.answerable and result.ambiguous:
-        return [clarify(c, result.hits[:MAX_CHOICES])]
+        return [clarify(c, [hit for _, hit in one_per_topic(result.hits, c.topic_of)][:MAX_CHOICES])]
     if result.answerable and result.best:
         return answer(c, result.best.entry, result.best.fallback, cautious=result.cautious, follow_up=result.follow_up)
     c.record_unanswered(result.query, result.boundary)

@@ -247,7 +247,7 @@ def search(
 def _metrics_table(title: str, rows: dict, first_column: str = "locale") -> Table:
     table = Table(title=title)
     columns = (first_column, "n", "top-1", "top-3", "MRR", "OOS n", "OOS abstain", "false abstain", "answered+right")
-    for column in (*columns, "asked back", "of those right"):
+    for column in (*columns, "asked back", "of those right", "wrong answer"):
         table.add_column(column, justify="right")
     for code, m in rows.items():
         table.add_row(
@@ -262,6 +262,7 @@ def _metrics_table(title: str, rows: dict, first_column: str = "locale") -> Tabl
             f"{m.answered_correctly:.3f}",
             f"{m.asked_back:.3f}",
             f"{m.asked_back_right:.3f}",
+            f"{m.wrong_answer:.3f}",
         )
     return table
 

@@ -26,7 +26,7 @@ class Outcome:
     question: Question
     topics: list[str]  # ranked catalogue topics
     answerable: bool
-    ambiguous: bool  # answerable, but the two best entries are so close that Lotse asks back
+    ambiguous: bool  # answerable, but the two best topics are so close that Lotse asks back
     score: float
     cautious: bool = False  # answered with "your own case may differ, a counsellor can check it"
     close: bool = False  # declined, with the best topics offered as close ones (not as an answer)
@@ -50,6 +50,9 @@ class Metrics:
     answered_correctly: float  # in-scope: answered and top-1 right
     asked_back: float = float("nan")  # in-scope: share where Lotse offers a choice instead of one answer
     asked_back_right: float = float("nan")  # of those: the right topic is among the three offered
+    # All questions: share given one entry as the answer that is not the right one (in scope: another topic first;
+    # out of scope: any entry). A confident wrong answer is the product's worst failure; a caution softens it.
+    wrong_answer: float = float("nan")
 
 
 def gather(
@@ -139,6 +142,7 @@ def metrics(outcomes: list[Outcome]) -> Metrics:
         answered_correctly=_share([o.answerable and o.rank == 1 for o in inside]),
         asked_back=_share([o.ambiguous for o in inside]),
         asked_back_right=_share([o.rank is not None and o.rank <= 3 for o in asked]),
+        wrong_answer=_share([o.answerable and not o.ambiguous and o.rank != 1 for o in outcomes]),
     )
 
 

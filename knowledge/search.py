@@ -64,6 +64,9 @@ class SearchParams:
     # questions far from everything stay below it (``tune`` places it over 99 % of the tuning set's declined far
     # and chatter questions).
     close_threshold: float = math.inf  # never, unless search.yaml sets it
+    # Lotse asks back, offering the best topics, when the best two topics' fused scores are closer than this: a
+    # wrong entry given as the answer is the worst failure, one more tap the cheapest fix (docs/benchmarks.md,
+    # round 36, says how it was chosen).
     ambiguity_margin: float = 0.02
     local_margin: float = 0.1
     candidates: int = 256
@@ -321,7 +324,10 @@ class Searcher:
         confidence = in_scope_probability(features, p) if top else 0.0
         relevant = max(dense.values(), default=0.0) >= p.relevance_floor
         answerable = bool(top) and relevant and confidence >= p.answer_threshold
-        ambiguous = answerable and len(top) > 1 and top[0].score - top[1].score < p.ambiguity_margin
+        # A choice between topics, not between two entries of one topic (the search orders those better than a
+        # person could).
+        topics = one_per_topic(top, self._topics.get)
+        ambiguous = answerable and len(topics) > 1 and topics[0][1].score - topics[1][1].score < p.ambiguity_margin
         cautious = answerable and confidence < p.caution_threshold
         belongs_outside = not answerable and outside_probability > classifier_top
         subject = _uncovered_subject(evidence.outside, classifier_top) if belongs_outside else None

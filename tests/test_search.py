@@ -116,6 +116,21 @@ def test_local_entry_beats_the_general_one_for_its_tenant_only(small_searcher):
     assert for_other.best.entry.id == "kita.costs"
 
 
+def test_ask_back_weighs_two_topics_never_two_entries_of_one_topic(small_searcher):
+    """A tenant's own entry sits just above the general entry of its topic; that is no choice to put to the
+    person. Lotse asks back only when another topic comes within ``ambiguity_margin`` of the best."""
+    tenant = Tenant(id="musterstadt", name={"de": "Musterstadt"})
+    lenient = replace(small_searcher.params, answer_threshold=0.0, relevance_floor=0.0)
+    result = small_searcher.search("was kostet die kita", "de", tenant, params=lenient)
+    assert [h.entry.id for h in result.hits[:2]] == ["kita.costs.musterstadt", "kita.costs"]
+    other_topic = next(h for h in result.hits if h.entry.id == "arrival.registration")
+    gap = result.hits[0].score - other_topic.score
+    assert result.hits[0].score - result.hits[1].score < gap
+    for margin, asks_back in ((gap, False), (gap + 1e-6, True)):
+        params = replace(lenient, ambiguity_margin=margin)
+        assert small_searcher.search("was kostet die kita", "de", tenant, params=params).ambiguous is asks_back
+
+
 def test_missing_locale_falls_back_to_german(small_searcher):
     result = small_searcher.search("how much does kita cost", "en")
     assert result.best.entry.locale == "de" and result.best.fallback

@@ -103,6 +103,27 @@ def test_urgent_help_first_counts_declines_closest_to_an_urgent_help_topic_by_gr
     assert evaluation.urgent_help_first(outcomes) == {"near": 2, "in scope": 1}
 
 
+def test_a_wrong_answer_is_one_entry_given_that_is_not_the_right_one():
+    """Asked back or declined is not a wrong answer; a wrong topic first, or any entry for an out-of-scope
+    question, is."""
+    registration, costs = "arrival.registration", "kita.costs"
+
+    def outcome(topic: str | None, ranked: list[str], answered: bool = True, asked_back: bool = False):
+        return evaluation.Outcome(Question("de", "x", topic, kind="far"), ranked, answered, asked_back, 0.5)
+
+    outcomes = [
+        outcome(registration, [registration, costs]),  # right
+        outcome(registration, [costs, registration]),  # wrong topic first: wrong
+        outcome(registration, [costs, registration], asked_back=True),  # a choice, the right one offered
+        outcome(registration, [costs], answered=False),  # declined
+        outcome(None, [costs]),  # out of scope, answered: wrong
+        outcome(None, [costs], answered=False),  # out of scope, declined
+    ]
+    found = evaluation.metrics(outcomes)
+    assert found.wrong_answer == pytest.approx(2 / 6)
+    assert (found.asked_back, found.asked_back_right) == (pytest.approx(1 / 4), 1.0)
+
+
 def test_a_development_set_stays_in_one_fold(small_index):
     index = load_index(small_index)
     folds = evaluation.fold_of(index.training)
