@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,13 +71,16 @@ class HeldOut:
         return process.extractOne(mine, theirs, scorer=fuzz.ratio, score_cutoff=SIMILARITY) is not None
 
 
+LineTest = Callable[[str], bool]  # is this line of a file a near copy of a held-out question?
+
+
 @dataclass
 class Decopied:
     removed: Counter[str] = field(default_factory=Counter)  # file (relative to the repository) -> lines removed
     to_reword: list[tuple[str, str]] = field(default_factory=list)  # (entry file, example question)
 
 
-def _kept_lines(lines: Iterable[str], is_copy) -> tuple[list[str], int]:
+def _kept_lines(lines: Iterable[str], is_copy: LineTest) -> tuple[list[str], int]:
     kept, dropped = [], 0
     for line in lines:
         if is_copy(line):
@@ -87,7 +90,7 @@ def _kept_lines(lines: Iterable[str], is_copy) -> tuple[list[str], int]:
     return kept, dropped
 
 
-def _set_line_copies(held: HeldOut):
+def _set_line_copies(held: HeldOut) -> LineTest:
     def is_copy(line: str) -> bool:
         if not _SET_LINE.match(line):
             return False
@@ -97,7 +100,7 @@ def _set_line_copies(held: HeldOut):
     return is_copy
 
 
-def _list_line_copies(held: HeldOut, locale: str):
+def _list_line_copies(held: HeldOut, locale: str) -> LineTest:
     def is_copy(line: str) -> bool:
         match = _LIST_LINE.match(line)
         if not match:
@@ -113,7 +116,7 @@ def remove_near_copies(root: Path, apply: bool) -> Decopied:
     that comments and the order of every file stay as they were."""
     held = HeldOut(held_out_questions(root / "eval"))
     result = Decopied()
-    files = [(path, _set_line_copies(held)) for path in sets.labelled_sets(root / "eval")]
+    files: list[tuple[Path, LineTest]] = [(path, _set_line_copies(held)) for path in sets.labelled_sets(root / "eval")]
     for folder in ("boundaries", "questions"):
         for path in sorted((root / "knowledge" / folder).glob("*.yaml")):
             locale = yaml.safe_load(path.read_text(encoding="utf-8"))["locale"]
