@@ -34,16 +34,30 @@ def folded(text: str) -> str:
     return re.sub(r"[\W_]+", " ", fold(text)).strip()
 
 
+class HeldOut:
+    """Questions per locale, folded once, that another question can be a near copy of."""
+
+    def __init__(self, by_locale: dict[str, list[str]]) -> None:
+        # A question that folds to nothing (an emoji, punctuation) has no words that could be copied.
+        self._texts = {locale: [t for t in texts if folded(t)] for locale, texts in by_locale.items()}
+        self._folded = {locale: [folded(t) for t in texts] for locale, texts in self._texts.items()}
+
+    def copy_of(self, text: str, locale: str) -> str | None:
+        """The most similar question of ``locale`` if ``text`` is a near copy of it."""
+        mine, theirs = folded(text), self._folded.get(locale)
+        if not mine or not theirs:
+            return None
+        found = process.extractOne(mine, theirs, scorer=fuzz.ratio, score_cutoff=SIMILARITY)
+        return self._texts[locale][found[2]] if found else None
+
+    def copies(self, text: str, locale: str) -> bool:
+        return self.copy_of(text, locale) is not None
+
+
 def near_copies(questions: list[str], others: list[str]) -> list[tuple[str, str]]:
     """Pairs (question, other) whose folded texts are at least SIMILARITY alike."""
-    # A question that folds to nothing (an emoji, punctuation) has no words that could be copied.
-    questions = [q for q in questions if folded(q)]
-    others = [o for o in others if folded(o)]
-    if not questions or not others:
-        return []
-    left, right = [folded(q) for q in questions], [folded(o) for o in others]
-    scores = process.cdist(left, right, scorer=fuzz.ratio, score_cutoff=SIMILARITY, workers=1)
-    return [(questions[i], others[int(scores[i].argmax())]) for i in range(len(left)) if scores[i].max() > 0]
+    held = HeldOut({"": others})
+    return [(q, other) for q in questions if (other := held.copy_of(q, "")) is not None]
 
 
 def held_out_questions(eval_dir: Path) -> dict[str, list[str]]:
@@ -56,19 +70,6 @@ def held_out_questions(eval_dir: Path) -> dict[str, list[str]]:
         for c in sets.load_conversations(path):
             by_locale.setdefault(c.first.locale, []).extend((c.first.q, c.second.q))
     return by_locale
-
-
-class HeldOut:
-    """Answers "is this a near copy of a held-out question in its locale?" one question at a time."""
-
-    def __init__(self, by_locale: dict[str, list[str]]) -> None:
-        self._folded = {locale: [f for f in map(folded, texts) if f] for locale, texts in by_locale.items()}
-
-    def copies(self, text: str, locale: str) -> bool:
-        mine, theirs = folded(text), self._folded.get(locale)
-        if not mine or not theirs:
-            return False
-        return process.extractOne(mine, theirs, scorer=fuzz.ratio, score_cutoff=SIMILARITY) is not None
 
 
 LineTest = Callable[[str], bool]  # is this line of a file a near copy of a held-out question?
