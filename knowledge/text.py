@@ -29,8 +29,9 @@ def words(text: str) -> list[str]:
 
 
 # Arabic attaches conjunctions, prepositions and the article to the word ("والعمل", "بالمستشفى", "للأطفال"):
-# a light stemmer removes them (after ``fold``) so that a prefix stem can match.
-_ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ف", "ب", "ل")
+# a light stemmer removes them (after ``fold``) so that a prefix stem can match. The prefixes are folded too:
+# folding turns the Arabic kaf of "كال" into the Persian form the words have by then.
+_ARABIC_PREFIXES = tuple(fold(prefix) for prefix in ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ف", "ب", "ل"))
 _ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
 
 

@@ -13,6 +13,7 @@ def test_tokens_have_prefix_stems_and_arabic_light_stems():
     assert "anmel…" in lexical_tokens("Anmeldung") and "anmel…" in lexical_tokens("anmelden")
     tokens = lexical_tokens("بالمستشفى", locale="ar")
     assert "مستشفی" in tokens
+    assert fold("عادة") in lexical_tokens("كالعادة", locale="ar")  # kaf, which folding changes
     assert lexical_tokens("بالمستشفى", locale="fa") == ["بالمستشفی", "بالمس…"]
 
 
