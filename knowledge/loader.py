@@ -38,6 +38,11 @@ def entry_files(entries_dir: Path) -> list[Path]:
     return sorted(entries_dir.glob("*/*.md"))
 
 
+def read_front_matter(path: Path) -> dict:
+    """An entry file's front matter as plain data, not validated: for tools that must see broken entries too."""
+    return dict(frontmatter.load(path).metadata)
+
+
 def load_catalogue(path: Path) -> Catalogue:
     return Catalogue.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 

@@ -21,6 +21,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from knowledge import question_sets as sets
+from knowledge.loader import read_front_matter
 from knowledge.text import fold
 
 SIMILARITY = 85  # character similarity (0-100) at which two questions count as the same question
@@ -130,7 +131,7 @@ def remove_near_copies(root: Path, apply: bool) -> Decopied:
             if apply:
                 path.write_text("".join(kept), encoding="utf-8")
     for path in sorted((root / "knowledge" / "entries").glob("*/*.md")):
-        front = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1])
+        front = read_front_matter(path)
         result.to_reword += [
             (str(path.relative_to(root)), q) for q in front.get("questions", []) if held.copies(q, front["locale"])
         ]

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from knowledge import evaluation
+from knowledge.loader import read_front_matter
 from knowledge.near_copies import near_copies, remove_near_copies
 from knowledge.question_sets import (
     blind_sets,
@@ -72,7 +73,7 @@ def _training_by_locale() -> dict[str, list[str]]:
         for locale, questions in _labelled_files(folder).items():
             texts.setdefault(locale, []).extend(questions)
     for path in (ROOT / "knowledge" / "entries").glob("*/*.md"):
-        front = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1])
+        front = read_front_matter(path)
         texts.setdefault(front["locale"], []).extend(front["questions"])
     return texts
 
